@@ -1,0 +1,16 @@
+// `npm run build`: bundle worker/ into dist/ and print what was built.
+import path from "node:path";
+import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
+
+try {
+  const build = await buildWorker();
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(`built ${path.relative(ROOT, build.bundlePath)} in ${build.durationMs} ms`);
+  console.log(`  build id   ${build.buildId}`);
+  console.log(`  size       ${kib(build.sizes.raw)} raw, ${kib(build.sizes.gzip)} gzip`);
+  console.log(`  exports    ${build.exports.join(", ")}`);
+  console.log(`  migrations up to ${build.migrationTag}`);
+} catch (error) {
+  console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
+  process.exitCode = 1;
+}

@@ -1,0 +1,35 @@
+import { inject } from "vitest";
+import { type LocalPlatform, startLocalPlatform } from "../../scripts/lib/local-platform.ts";
+import type { LocalEnvironment } from "../../scripts/lib/miniflare-options.ts";
+
+/** Starts the built bundle (from the global setup) in Miniflare on a free port, as `npm run dev` would. */
+export function startBuiltPlatform(
+  options: { persistTo?: string; env?: Partial<LocalEnvironment> } = {},
+): Promise<LocalPlatform> {
+  return startLocalPlatform({
+    bundlePath: inject("bundlePath"),
+    env: { environment: "test", buildId: inject("buildId"), ...options.env },
+    persistTo: options.persistTo,
+  });
+}
+
+/** A JSON request helper that returns status, headers and the parsed body. */
+export async function call(base: URL, path: string, init: RequestInit & { json?: unknown } = {}) {
+  const { json, ...rest } = init;
+  const res = await fetch(new URL(path, base), {
+    ...rest,
+    ...(json !== undefined
+      ? { body: JSON.stringify(json), headers: { "content-type": "application/json", ...rest.headers } }
+      : {}),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text, the assertion will show it
+  }
+  return { status: res.status, headers: res.headers, body: body as any };
+}
+
+export const uniqueName = (prefix = "t") => `${prefix}-${crypto.randomUUID()}`;

@@ -1,0 +1,36 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // In-runtime tests: the worker source and its Durable Objects inside workerd, with the same bindings
+        // `npm run dev` uses (derived from worker/manifest.ts).
+        plugins: [
+          cloudflareTest({
+            main: "./worker/index.ts",
+            miniflare: miniflareWorkerOptions({
+              environment: "test",
+              buildId: "in-runtime-test",
+              locationHint: "weur",
+            }),
+          }),
+        ],
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+      },
+      {
+        // Node tests: the built bundle over real HTTP/WebSockets, the Pulumi program under mocks, the scripts.
+        test: {
+          name: "node",
+          include: ["test/artifact/**/*.test.ts", "test/infra/**/*.test.ts", "test/scripts/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});

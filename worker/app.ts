@@ -1,0 +1,31 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "./http/app-env.ts";
+import { ApiError, notFoundOrMethodNotAllowed, onError } from "./http/errors.ts";
+import { counters } from "./routes/counters.ts";
+import { health } from "./routes/health.ts";
+
+/** Largest request body any route accepts; larger ones are refused before they are read in full. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "payload_too_large",
+          `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+        );
+      },
+    }),
+  );
+  app.route("/", health);
+  app.route("/api/counters", counters);
+  app.notFound(notFoundOrMethodNotAllowed(app as unknown as Hono<never>));
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,98 @@
+import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The contract's error body: `{"error": {"code": "snake_case", "message": "human sentence"}}`. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/**
+ * An error a handler throws on purpose. `app.onError` turns it into the contract's JSON shape, so handlers never
+ * build error responses themselves.
+ */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Codes for the HTTPExceptions that Hono's own middleware throws (body limit, etc.). */
+const HTTP_EXCEPTION_CODES: Partial<Record<number, string>> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+/** The one error boundary. Unexpected errors become a 500 that names no internals (the stack goes to the log). */
+export const onError: ErrorHandler = (err, c) => {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.code, err.message), err.status, err.headers);
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const code = HTTP_EXCEPTION_CODES[status] ?? (status >= 500 ? "internal_error" : "bad_request");
+    return c.json(errorBody(code, err.message || `Request failed with status ${status}.`), status);
+  }
+  console.error("unhandled error", c.req.method, c.req.path, err);
+  return c.json(errorBody("internal_error", "The server failed to handle this request."), 500);
+};
+
+/**
+ * 404 for paths no route knows; 405 with an `Allow` header for paths a route knows under other methods.
+ * The allowed methods come from Hono's own route table, so they can never drift from the registered routes.
+ */
+export function notFoundOrMethodNotAllowed(app: Hono<never>): NotFoundHandler {
+  const patterns = new Map<string, { regex: RegExp; methods: Set<string> }>();
+  const table = () => {
+    if (patterns.size === 0) {
+      for (const route of app.routes) {
+        if (route.method === "ALL") continue; // middleware
+        const entry = patterns.get(route.path) ?? { regex: pathToRegex(route.path), methods: new Set() };
+        entry.methods.add(route.method);
+        if (route.method === "GET") entry.methods.add("HEAD");
+        patterns.set(route.path, entry);
+      }
+    }
+    return patterns;
+  };
+  return (c: Context) => {
+    const allowed = new Set<string>();
+    for (const { regex, methods } of table().values()) {
+      if (regex.test(c.req.path)) for (const m of methods) allowed.add(m);
+    }
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort().join(", ");
+      return c.json(
+        errorBody(
+          "method_not_allowed",
+          `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}.`,
+        ),
+        405,
+        { Allow: allow },
+      );
+    }
+    return c.json(errorBody("not_found", `No route matches ${c.req.method} ${c.req.path}.`), 404);
+  };
+}
+
+function pathToRegex(path: string): RegExp {
+  const source = path
+    .split("/")
+    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${source}/?$`);
+}

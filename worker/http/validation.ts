@@ -1,0 +1,72 @@
+import type { Context } from "hono";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+import { ApiError } from "./errors.ts";
+
+// English messages for the issues no schema words itself; zod/mini ships none by default (keeps the bundle small).
+z.config(en());
+
+/** Names of counters, schedulers and rooms: 1-64 characters of `A-Z a-z 0-9 _ - .` (the public contract). */
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const nameSchema = z
+  .string()
+  .check(z.regex(NAME_PATTERN, { error: "must be 1-64 characters of A-Z a-z 0-9 _ - ." }));
+
+/** Validates a path segment named `param` against the name rule; 400 `invalid_name` otherwise. */
+export function nameParam(c: Context, param = "name"): string {
+  const value = c.req.param(param) ?? "";
+  if (!NAME_PATTERN.test(value)) {
+    throw new ApiError(
+      400,
+      "invalid_name",
+      `Invalid ${param} ${JSON.stringify(value.slice(0, 80))}: use 1-64 characters of A-Z a-z 0-9 _ - .`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Reads and validates a JSON body. An empty body is treated as `{}` when `optional` is set (so
+ * `POST /increment` with no body means "by 1"); anything else must be `application/json` and match the schema.
+ */
+export async function jsonBody<S extends z.ZodMiniType>(
+  c: Context,
+  schema: S,
+  options: { optional?: boolean } = {},
+): Promise<z.output<S>> {
+  const text = await c.req.text();
+  if (text.trim() === "") {
+    if (options.optional) return parseWith(schema, {});
+    throw new ApiError(400, "missing_body", "This route needs a JSON body.");
+  }
+  const contentType = c.req.header("content-type") ?? "";
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      `Send the body as JSON with Content-Type: application/json (got ${JSON.stringify(contentType || "none")}).`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "invalid_json", "The body is not valid JSON.");
+  }
+  return parseWith(schema, value);
+}
+
+function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ApiError(400, "invalid_body", describeIssues(result.error));
+  return result.data;
+}
+
+/** One readable sentence from zod's issues: `by: expected an integer from 1 to 1000000`. */
+export function describeIssues(error: z.core.$ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}

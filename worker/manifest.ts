@@ -1,0 +1,67 @@
+/**
+ * The one source of truth for the platform's Durable Objects and their migration history.
+ *
+ * Everything else derives from this file and never re-types it: the worker's `Env` type (worker/env.ts),
+ * the Miniflare configuration of `npm run dev` and of every test (scripts/lib/miniflare-options.ts), the Pulumi
+ * bindings and migration payload (infra/), and the build's check that every bound class is exported.
+ *
+ * This module is plain data with no runtime imports, so Node (infra, scripts) and workerd can both load it.
+ *
+ * MIGRATION HISTORY IS APPEND-ONLY. Once a tag has landed on main, treat it as deployed: never edit or reorder a
+ * past entry. A new Durable Object class (or a rename, or a deletion) arrives as a new entry with a new tag.
+ */
+
+/** How a Durable Object class stores its state. Only SQLite is used: it is what Cloudflare recommends for new classes. */
+export type StorageKind = "sqlite";
+
+export interface DurableObjectDeclaration {
+  /** The exported class name in the worker bundle. */
+  readonly className: string;
+  /** Storage backend; decides `new_sqlite_classes` vs `new_classes` in the migration that creates it. */
+  readonly storage: StorageKind;
+  /** One line for humans: shown by the synth and the README. */
+  readonly description: string;
+}
+
+/** One step of a migration, in the shape of Cloudflare's migration API (camel-cased as Pulumi spells it). */
+export interface MigrationSteps {
+  readonly newSqliteClasses?: readonly string[];
+  readonly newClasses?: readonly string[];
+  readonly renamedClasses?: readonly { readonly from: string; readonly to: string }[];
+  readonly deletedClasses?: readonly string[];
+}
+
+export interface MigrationEntry {
+  /** Unique, never reused. Cloudflare stores the last applied tag per script. */
+  readonly tag: string;
+  readonly steps: MigrationSteps;
+}
+
+/** Binding name -> Durable Object declaration. */
+export const durableObjects = {
+  COUNTER: {
+    className: "Counter",
+    storage: "sqlite",
+    description: "Named and unique-id counters with atomic increments.",
+  },
+} as const satisfies Record<string, DurableObjectDeclaration>;
+
+/** Append-only. See the note at the top of this file. */
+export const migrations = [
+  { tag: "v1", steps: { newSqliteClasses: ["Counter"] } },
+] as const satisfies readonly MigrationEntry[];
+
+/** Runtime defaults; a stack may override them in its config. Local workerd accepts dates up to 2026-05-03. */
+export const runtimeDefaults = {
+  compatibilityDate: "2026-04-20",
+  compatibilityFlags: [] as readonly string[],
+} as const;
+
+export type DurableObjectBindingName = keyof typeof durableObjects;
+
+/** The tag a fully migrated script reports; /health shows it and the deploy sets it. */
+export function latestMigrationTag(history: readonly MigrationEntry[] = migrations): string {
+  const last = history.at(-1);
+  if (!last) throw new Error("The migration history is empty: add a first entry to worker/manifest.ts");
+  return last.tag;
+}

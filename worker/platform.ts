@@ -1,0 +1,43 @@
+/**
+ * Platform constants shared by the worker and the Pulumi program (plain data, loadable from Node and workerd).
+ */
+
+/** Cloudflare's Durable Object location hints: https://developers.cloudflare.com/durable-objects/reference/data-location/ */
+export const LOCATION_HINTS = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "apac-ne",
+  "apac-se",
+  "oc",
+  "afr",
+  "me",
+] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+
+/** Durable Object jurisdictions: objects created in one never leave it. */
+export const JURISDICTIONS = ["eu", "fedramp"] as const;
+export type Jurisdiction = (typeof JURISDICTIONS)[number];
+
+export function isLocationHint(value: string): value is LocationHint {
+  return (LOCATION_HINTS as readonly string[]).includes(value);
+}
+
+export function isJurisdiction(value: string): value is Jurisdiction {
+  return (JURISDICTIONS as readonly string[]).includes(value);
+}
+
+/**
+ * Names of the plain-text bindings every environment sets. Environment-specific values travel as bindings, never
+ * baked into the bundle, so staging and prod run byte-identical code.
+ */
+export const VAR_NAMES = {
+  environment: "ENVIRONMENT",
+  buildId: "BUILD_ID",
+  migrationTag: "MIGRATION_TAG",
+  locationHint: "DO_LOCATION_HINT",
+  jurisdiction: "DO_JURISDICTION",
+} as const;
