@@ -73,7 +73,7 @@ export const PAGE_HTML = `<!doctype html>
           <input id="job-scheduler" name="scheduler" value="default" maxlength="64" required autocomplete="off" spellcheck="false">
         </div>
         <div>
-          <label for="job-counter">Counter</label>
+          <label for="job-counter">Counter to increment</label>
           <input id="job-counter" name="counter" value="visits" maxlength="64" required autocomplete="off" spellcheck="false">
         </div>
         <div>

@@ -72,6 +72,7 @@ $("counter-form").addEventListener("submit", (e) => {
   guarded($("counter-error"), e.submitter, () => counter("POST", "/increment"));
 });
 $("counter-read").addEventListener("click", (e) => guarded($("counter-error"), e.currentTarget, () => counter("GET", "")));
+guarded($("counter-error"), null, () => counter("GET", ""));
 
 // Chat
 let socket = null;

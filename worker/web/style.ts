@@ -23,7 +23,7 @@ section.chat { grid-row: span 2; }
 label { display: block; font-weight: 600; font-size: 0.9rem; margin: 0.5rem 0 0.2rem; }
 input { width: 100%; font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 0.35rem; padding: 0.4rem 0.55rem; }
 input:disabled { opacity: 0.6; }
-.fields { display: grid; gap: 0 0.75rem; grid-template-columns: repeat(auto-fit, minmax(8rem, 1fr)); }
+.fields { display: grid; gap: 0 0.75rem; align-items: end; grid-template-columns: repeat(auto-fit, minmax(8rem, 1fr)); }
 .actions { display: flex; gap: 0.5rem; margin-top: 0.75rem; }
 .inline { display: flex; gap: 0.5rem; }
 button { font: inherit; font-weight: 600; border: 1px solid var(--accent); border-radius: 0.35rem; padding: 0.4rem 0.9rem; background: var(--accent); color: var(--accent-text); cursor: pointer; }
