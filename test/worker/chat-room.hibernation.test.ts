@@ -1,8 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { PING_FRAME, PONG_FRAME } from "../../worker/chat/protocol.ts";
 import type { ChatRoom, Connection } from "../../worker/objects/chat-room.ts";
-import { connect } from "./support/chat-client.ts";
+import { closeAll, connect } from "./support/chat-client.ts";
+
+afterEach(closeAll);
 
 /**
  * workerd evicts a Durable Object after 10 s without events; one whose only connections are hibernatable

@@ -1,6 +1,8 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { connect } from "./support/chat-client.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { closeAll, connect } from "./support/chat-client.ts";
+
+afterEach(closeAll);
 
 const BASE = "https://platform.test";
 

@@ -1,8 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { CHAT_LIMITS, PONG_FRAME } from "../../worker/chat/protocol.ts";
 import type { ChatRoom } from "../../worker/objects/chat-room.ts";
-import { connect, type TestSocket } from "./support/chat-client.ts";
+import { closeAll, connect, type TestSocket } from "./support/chat-client.ts";
+
+afterEach(closeAll);
 
 const roomStub = (room: string) => env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(room));
 

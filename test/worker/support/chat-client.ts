@@ -13,6 +13,15 @@ export interface TestSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
 }
 
+const opened: WebSocket[] = [];
+
+/** Closes every socket `connect` opened (call from `afterEach`), so no test leaves a peer hanging. */
+export function closeAll(): void {
+  for (const ws of opened.splice(0)) {
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000, "test over");
+  }
+}
+
 export async function connect(room: string, user: string): Promise<TestSocket> {
   const res = await SELF.fetch(`https://platform.test/api/rooms/${room}/ws?user=${user}`, {
     headers: { Upgrade: "websocket" },
@@ -20,6 +29,7 @@ export async function connect(room: string, user: string): Promise<TestSocket> {
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   ws.accept();
+  opened.push(ws);
   const queue: ServerFrame[] = [];
   const waiters: ((frame: ServerFrame) => void)[] = [];
   ws.addEventListener("message", (event) => {
