@@ -44,11 +44,17 @@ export const durableObjects = {
     storage: "sqlite",
     description: "Named and unique-id counters with atomic increments.",
   },
+  CHAT_ROOM: {
+    className: "ChatRoom",
+    storage: "sqlite",
+    description: "Chat rooms: hibernatable WebSockets and the last 1,000 messages.",
+  },
 } as const satisfies Record<string, DurableObjectDeclaration>;
 
 /** Append-only. See the note at the top of this file. */
 export const migrations = [
   { tag: "v1", steps: { newSqliteClasses: ["Counter"] } },
+  { tag: "v3", steps: { newSqliteClasses: ["ChatRoom"] } },
 ] as const satisfies readonly MigrationEntry[];
 
 /** Runtime defaults; a stack may override them in its config. Local workerd accepts dates up to 2026-05-03. */

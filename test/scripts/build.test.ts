@@ -39,7 +39,7 @@ describe("the worker build", () => {
       mainModule: "index.js",
       sizes: { raw: bytes.byteLength, gzip: expect.any(Number) },
       exports: expect.arrayContaining(["Counter", "default"]),
-      migrationTag: "v1",
+      migrationTag: "v3",
       esbuildVersion: expect.any(String),
     });
     expect(record.sizes.gzip).toBeLessThan(record.sizes.raw);
@@ -50,9 +50,12 @@ describe("the worker build", () => {
 
   it("fails with a clear message when a bound class is not exported", () => {
     expect(() => assertBoundClassesExported(["default"])).toThrow(BuildError);
-    expect(() => assertBoundClassesExported(["default"])).toThrow(
+    expect(() => assertBoundClassesExported(["ChatRoom", "default"])).toThrow(
       /does not export Counter \(bound as COUNTER\), which worker\/manifest.ts binds/,
     );
-    expect(() => assertBoundClassesExported(["Counter", "default"])).not.toThrow();
+    expect(() => assertBoundClassesExported(["default"])).toThrow(
+      /does not export Counter \(bound as COUNTER\), ChatRoom \(bound as CHAT_ROOM\)/,
+    );
+    expect(() => assertBoundClassesExported(["ChatRoom", "Counter", "default"])).not.toThrow();
   });
 });

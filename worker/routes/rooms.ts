@@ -1,0 +1,62 @@
+import { type Context, Hono } from "hono";
+import * as z from "zod/mini";
+import { CHAT_LIMITS, isUserName, USER_PATTERN, USER_RULE } from "../chat/protocol.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { ApiError } from "../http/errors.ts";
+import { stubByName } from "../http/stubs.ts";
+import { jsonBody, nameParam } from "../http/validation.ts";
+
+/** `{"user","text"}`; the text rules (not empty, at most 4 KiB) are the room's, so frames and HTTP agree. */
+const postBody = z.strictObject({
+  user: z.string().check(z.regex(USER_PATTERN, { error: `must be ${USER_RULE}` })),
+  text: z.string(),
+});
+
+function limitQuery(c: Context): number {
+  const raw = c.req.query("limit");
+  if (raw === undefined) return CHAT_LIMITS.defaultLimit;
+  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(limit >= 1 && limit <= CHAT_LIMITS.maxLimit)) {
+    throw new ApiError(
+      400,
+      "invalid_limit",
+      `limit must be an integer from 1 to ${CHAT_LIMITS.maxLimit} (got ${JSON.stringify(raw.slice(0, 20))}).`,
+    );
+  }
+  return limit;
+}
+
+export const rooms = new Hono<AppEnv>()
+  .get("/:name/ws", (c) => {
+    const name = nameParam(c);
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(
+        426,
+        "upgrade_required",
+        "This route expects a WebSocket upgrade (Upgrade: websocket).",
+        { Upgrade: "websocket" },
+      );
+    }
+    const user = c.req.query("user");
+    if (!isUserName(user)) {
+      throw new ApiError(
+        400,
+        "invalid_user",
+        `Join with ?user=NAME, where NAME is ${USER_RULE} (got ${JSON.stringify((user ?? "").slice(0, 40))}).`,
+      );
+    }
+    // The room answers 101 with the socket, or 503 `room_full` as the contract's JSON.
+    return stubByName(c.env, "CHAT_ROOM", name).fetch(c.req.raw);
+  })
+  .get("/:name/messages", async (c) => {
+    const name = nameParam(c);
+    const limit = limitQuery(c);
+    return c.json({ room: name, messages: await stubByName(c.env, "CHAT_ROOM", name).history(limit) });
+  })
+  .post("/:name/messages", async (c) => {
+    const name = nameParam(c);
+    const { user, text } = await jsonBody(c, postBody);
+    const result = await stubByName(c.env, "CHAT_ROOM", name).post(user, text);
+    if (!result.ok) throw new ApiError(400, result.code, result.message);
+    return c.json(result.message, 201);
+  });

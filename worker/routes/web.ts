@@ -1,0 +1,37 @@
+import { type Context, Hono } from "hono";
+import type { AppEnv } from "../http/app-env.ts";
+import { PAGE_HTML } from "../web/page.ts";
+import { PAGE_SCRIPT } from "../web/script.ts";
+import { PAGE_STYLE } from "../web/style.ts";
+
+/**
+ * The page never loads anything from elsewhere and has no inline code, so the policy can be strict: scripts,
+ * styles and connections (fetch and the WebSocket) only to this origin.
+ */
+const SECURITY_HEADERS = {
+  "Content-Security-Policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+};
+
+/** The three files are part of the bundle; browsers revalidate them, and the build id is their version. */
+function asset(body: string, contentType: string) {
+  return (c: Context<AppEnv>) => {
+    const etag = `"${c.env.BUILD_ID}"`;
+    const headers = {
+      ...SECURITY_HEADERS,
+      "Content-Type": contentType,
+      "Cache-Control": "no-cache",
+      ETag: etag,
+    };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.body(body, 200, headers);
+  };
+}
+
+export const web = new Hono<AppEnv>()
+  .get("/", asset(PAGE_HTML, "text/html; charset=utf-8"))
+  .get("/app.js", asset(PAGE_SCRIPT, "text/javascript; charset=utf-8"))
+  .get("/app.css", asset(PAGE_STYLE, "text/css; charset=utf-8"));
