@@ -54,7 +54,7 @@ export const durableObjects = {
 /** Append-only. See the note at the top of this file. */
 export const migrations = [
   { tag: "v1", steps: { newSqliteClasses: ["Counter"] } },
-  { tag: "v3", steps: { newSqliteClasses: ["ChatRoom"] } },
+  { tag: "v2", steps: { newSqliteClasses: ["ChatRoom"] } },
 ] as const satisfies readonly MigrationEntry[];
 
 /** Runtime defaults; a stack may override them in its config. Local workerd accepts dates up to 2026-05-03. */

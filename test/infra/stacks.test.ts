@@ -35,7 +35,7 @@ describe.each([
       { type: "durable_object_namespace", name: "CHAT_ROOM", className: "ChatRoom" },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
-      { type: "plain_text", name: "MIGRATION_TAG", text: "v3" },
+      { type: "plain_text", name: "MIGRATION_TAG", text: "v2" },
       { type: "plain_text", name: "DO_LOCATION_HINT", text: hint },
     ]);
   });
@@ -43,13 +43,13 @@ describe.each([
   it("sends every migration to a script that has none, and exports the URL", async () => {
     const run = await runProgramUnderMocks({ stack, config: account });
     expect(scriptOf(run).migrations).toEqual({
-      newTag: "v3",
+      newTag: "v2",
       steps: [{ newSqliteClasses: ["Counter"] }, { newSqliteClasses: ["ChatRoom"] }],
     });
     expect(run.outputs).toMatchObject({
       url: `https://do-platform-${stack}.acme.workers.dev`,
       scriptName: `do-platform-${stack}`,
-      migrationTag: "v3",
+      migrationTag: "v2",
       locationHint: hint,
     });
     const subdomain = run.resources.find(
@@ -66,13 +66,13 @@ describe.each([
     const run = await runProgramUnderMocks({ stack, config: account, liveTag: "v1" });
     expect(scriptOf(run).migrations).toEqual({
       oldTag: "v1",
-      newTag: "v3",
+      newTag: "v2",
       steps: [{ newSqliteClasses: ["ChatRoom"] }],
     });
   });
 
   it("sends no migrations when the live tag is already the last one (pulumi up twice is safe)", async () => {
-    const run = await runProgramUnderMocks({ stack, config: account, liveTag: "v3" });
+    const run = await runProgramUnderMocks({ stack, config: account, liveTag: "v2" });
     expect(scriptOf(run).migrations).toBeUndefined();
     expect(run.invokes).toEqual([
       { token: "cloudflare:index/getWorkersScripts:getWorkersScripts", args: { accountId: ACCOUNT } },

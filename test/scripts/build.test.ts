@@ -39,7 +39,7 @@ describe("the worker build", () => {
       mainModule: "index.js",
       sizes: { raw: bytes.byteLength, gzip: expect.any(Number) },
       exports: expect.arrayContaining(["Counter", "default"]),
-      migrationTag: "v3",
+      migrationTag: "v2",
       esbuildVersion: expect.any(String),
     });
     expect(record.sizes.gzip).toBeLessThan(record.sizes.raw);
