@@ -15,6 +15,7 @@ export default defineConfig({
               environment: "test",
               buildId: "in-runtime-test",
               locationHint: "weur",
+              adminToken: "in-runtime-admin-token",
             }),
           }),
         ],

@@ -1,6 +1,7 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import { durableObjects, type MigrationSteps } from "../worker/manifest.ts";
+import type { RateLimitSetting } from "../scripts/lib/miniflare-options.ts";
+import { durableObjects, type MigrationSteps, rateLimits } from "../worker/manifest.ts";
 import type { MigrationPlan } from "./migrations.ts";
 
 type ScriptBinding = cloudflare.types.input.WorkersScriptBinding;
@@ -12,6 +13,20 @@ export function durableObjectBindings(): ScriptBinding[] {
     name,
     className: declaration.className,
   }));
+}
+
+/** The public-write rate limiter (Workers rate-limiting binding), with the stack's limit and period. */
+export function rateLimitBindings(
+  publicWrites: RateLimitSetting = rateLimits.PUBLIC_WRITES,
+): ScriptBinding[] {
+  return [
+    {
+      type: "ratelimit",
+      name: "PUBLIC_WRITES",
+      namespaceId: rateLimits.PUBLIC_WRITES.namespaceId,
+      simple: { limit: publicWrites.limit, period: publicWrites.period },
+    },
+  ];
 }
 
 export function plainTextBindings(vars: Readonly<Record<string, string>>): ScriptBinding[] {

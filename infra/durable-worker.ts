@@ -1,6 +1,13 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { durableObjectBindings, migrationsInput, plainTextBindings, secretBindings } from "./bindings.ts";
+import type { RateLimitSetting } from "../scripts/lib/miniflare-options.ts";
+import {
+  durableObjectBindings,
+  migrationsInput,
+  plainTextBindings,
+  rateLimitBindings,
+  secretBindings,
+} from "./bindings.ts";
 import type { MigrationPlan } from "./migrations.ts";
 
 export interface DurableWorkerArgs {
@@ -20,6 +27,8 @@ export interface DurableWorkerArgs {
   readonly migrationPlan: MigrationPlan;
   /** Plain-text bindings (environment name, build id, location hint, ...). */
   readonly vars: Readonly<Record<string, string>>;
+  /** The public-write rate limit (default: the manifest's). */
+  readonly publicWrites?: RateLimitSetting;
   /** Secret bindings; values stay secret in state and outputs. */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
   /** The account's workers.dev subdomain; the URL is https://<scriptName>.<subdomain>.workers.dev. */
@@ -51,6 +60,7 @@ export class DurableWorker extends pulumi.ComponentResource {
         compatibilityFlags: [...args.compatibilityFlags],
         bindings: [
           ...durableObjectBindings(),
+          ...rateLimitBindings(args.publicWrites),
           ...plainTextBindings(args.vars),
           ...secretBindings(args.secrets ?? {}),
         ],

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./http/app-env.ts";
 import { ApiError, notFoundOrMethodNotAllowed, onError } from "./http/errors.ts";
+import { corsPolicy, securityHeaders } from "./http/security-headers.ts";
 import { counters } from "./routes/counters.ts";
 import { health } from "./routes/health.ts";
 import { rooms } from "./routes/rooms.ts";
@@ -12,6 +13,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export function createApp() {
   const app = new Hono<AppEnv>();
+  app.use("*", securityHeaders());
+  app.use("/api/*", corsPolicy());
   app.use(
     "/api/*",
     bodyLimit({

@@ -1,4 +1,4 @@
-import type { durableObjects } from "./manifest.ts";
+import type { durableObjects, rateLimits } from "./manifest.ts";
 import type * as Objects from "./objects/index.ts";
 
 type Manifest = typeof durableObjects;
@@ -13,6 +13,9 @@ export type DurableObjectBindings = {
   >;
 };
 
+/** Rate-limiting bindings, one per manifest entry. */
+export type RateLimitBindings = { readonly [B in keyof typeof rateLimits]: RateLimit };
+
 /** Plain-text bindings set per environment (names in worker/platform.ts VAR_NAMES). */
 export interface PlatformVars {
   readonly ENVIRONMENT: string;
@@ -22,6 +25,16 @@ export interface PlatformVars {
   readonly DO_LOCATION_HINT?: string;
   /** Optional: one of JURISDICTIONS; scopes every namespace the worker uses. */
   readonly DO_JURISDICTION?: string;
+  /** Seconds a rate-limited client should wait (the PUBLIC_WRITES period); sent as Retry-After. */
+  readonly RATE_LIMIT_PERIOD?: string;
+  /** Comma-separated origins allowed by CORS; empty or unset = same-origin only. */
+  readonly CORS_ALLOWED_ORIGINS?: string;
 }
 
-export type Env = DurableObjectBindings & PlatformVars;
+/** Secret bindings. */
+export interface PlatformSecrets {
+  /** Bearer token for admin routes. Unset = admin routes are disabled, never open. */
+  readonly ADMIN_TOKEN?: string;
+}
+
+export type Env = DurableObjectBindings & RateLimitBindings & PlatformVars & PlatformSecrets;

@@ -57,6 +57,27 @@ export const migrations = [
   { tag: "v2", steps: { newSqliteClasses: ["ChatRoom"] } },
 ] as const satisfies readonly MigrationEntry[];
 
+/** A Workers rate-limiting binding (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/). */
+export interface RateLimitDeclaration {
+  /** Account-unique positive integer (as a string) identifying the limiter's counters at Cloudflare. */
+  readonly namespaceId: string;
+  /** Deployed default: requests per period per client; a stack may override it in its config. */
+  readonly limit: number;
+  /** Seconds; Cloudflare accepts 10 or 60. */
+  readonly period: 10 | 60;
+  readonly description: string;
+}
+
+/** Binding name -> rate limiter. Local dev and tests use a generous limit (scripts/lib/miniflare-options.ts). */
+export const rateLimits = {
+  PUBLIC_WRITES: {
+    namespaceId: "1001",
+    limit: 120,
+    period: 60,
+    description: "Public writes per client IP: counter changes, chat posts, WebSocket upgrades.",
+  },
+} as const satisfies Record<string, RateLimitDeclaration>;
+
 /** Runtime defaults; a stack may override them in its config. Local workerd accepts dates up to 2026-05-03. */
 export const runtimeDefaults = {
   compatibilityDate: "2026-04-20",

@@ -40,4 +40,9 @@ export const VAR_NAMES = {
   migrationTag: "MIGRATION_TAG",
   locationHint: "DO_LOCATION_HINT",
   jurisdiction: "DO_JURISDICTION",
+  rateLimitPeriod: "RATE_LIMIT_PERIOD",
+  corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
 } as const;
+
+/** Names of the secret bindings. */
+export const SECRET_NAMES = { adminToken: "ADMIN_TOKEN" } as const;

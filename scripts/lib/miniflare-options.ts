@@ -1,6 +1,6 @@
 import type { WorkerOptions } from "miniflare";
-import { durableObjects, latestMigrationTag, runtimeDefaults } from "../../worker/manifest.ts";
-import { VAR_NAMES } from "../../worker/platform.ts";
+import { durableObjects, latestMigrationTag, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
+import { SECRET_NAMES, VAR_NAMES } from "../../worker/platform.ts";
 
 /** The per-environment values a local worker runs with (the same ones a stack passes as bindings). */
 export interface LocalEnvironment {
@@ -10,9 +10,21 @@ export interface LocalEnvironment {
   readonly jurisdiction?: string | undefined;
   readonly compatibilityDate?: string | undefined;
   readonly compatibilityFlags?: readonly string[] | undefined;
-  /** Extra plain-text or secret bindings (e.g. ADMIN_TOKEN). */
-  readonly extraBindings?: Readonly<Record<string, string>> | undefined;
+  /** The public-write rate limit; default: the manifest's for deployed stacks, LOCAL_PUBLIC_WRITES locally. */
+  readonly publicWrites?: RateLimitSetting | undefined;
+  /** Origins CORS allows besides the page's own; empty = same-origin only. */
+  readonly corsAllowedOrigins?: readonly string[] | undefined;
+  /** Secret: the admin bearer token. Unset = admin routes disabled. */
+  readonly adminToken?: string | undefined;
 }
+
+export interface RateLimitSetting {
+  readonly limit: number;
+  readonly period: 10 | 60;
+}
+
+/** Local dev and tests: generous enough for `npm run bench`'s load, still a real rate-limiting binding. */
+export const LOCAL_PUBLIC_WRITES: RateLimitSetting = { limit: 1_000_000, period: 60 };
 
 /** Durable Object bindings for Miniflare, from the manifest. */
 export function miniflareDurableObjects(): Record<string, { className: string; useSQLite: boolean }> {
@@ -30,21 +42,33 @@ export function platformBindings(env: LocalEnvironment): Record<string, string> 
     [VAR_NAMES.environment]: env.environment,
     [VAR_NAMES.buildId]: env.buildId,
     [VAR_NAMES.migrationTag]: latestMigrationTag(),
+    [VAR_NAMES.rateLimitPeriod]: String((env.publicWrites ?? rateLimits.PUBLIC_WRITES).period),
     ...(env.locationHint ? { [VAR_NAMES.locationHint]: env.locationHint } : {}),
     ...(env.jurisdiction ? { [VAR_NAMES.jurisdiction]: env.jurisdiction } : {}),
-    ...env.extraBindings,
+    ...(env.corsAllowedOrigins?.length
+      ? { [VAR_NAMES.corsAllowedOrigins]: env.corsAllowedOrigins.join(",") }
+      : {}),
   };
+}
+
+/** Secret bindings (locally plain bindings too; deployed they are `secret_text`). */
+export function platformSecrets(env: LocalEnvironment): Record<string, string> {
+  return env.adminToken ? { [SECRET_NAMES.adminToken]: env.adminToken } : {};
 }
 
 /**
  * Miniflare worker options (without the script) for one environment: the same bindings and Durable Objects a
  * deployed stack gets. Used by `npm run dev`, the artifact tests and the in-runtime test pool.
  */
-export function miniflareWorkerOptions(env: LocalEnvironment) {
+export function miniflareWorkerOptions(given: LocalEnvironment) {
+  const env = { ...given, publicWrites: given.publicWrites ?? LOCAL_PUBLIC_WRITES };
   return {
     compatibilityDate: env.compatibilityDate ?? runtimeDefaults.compatibilityDate,
     compatibilityFlags: [...(env.compatibilityFlags ?? runtimeDefaults.compatibilityFlags)],
     durableObjects: miniflareDurableObjects(),
-    bindings: platformBindings(env),
+    bindings: { ...platformBindings(env), ...platformSecrets(env) },
+    ratelimits: {
+      PUBLIC_WRITES: { simple: { limit: env.publicWrites.limit, period: env.publicWrites.period } },
+    },
   } satisfies Partial<WorkerOptions>;
 }

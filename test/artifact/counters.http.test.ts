@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { adminHeaders, call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
 
 let platform: LocalPlatform;
 let base: URL;
@@ -46,7 +46,8 @@ describe("the counter contract over HTTP", () => {
       count: 999_998,
     });
     expect((await call(base, `/api/counters/${name}`)).body).toEqual({ name, count: 999_998 });
-    expect((await call(base, `/api/counters/${name}`, { method: "DELETE" })).body).toEqual({
+    const reset = await call(base, `/api/counters/${name}`, { method: "DELETE", headers: adminHeaders });
+    expect(reset.body).toEqual({
       name,
       count: 0,
     });
@@ -140,7 +141,8 @@ describe("bad input is a 4xx JSON error and changes nothing", () => {
       ["POST", "/increment"],
       ["DELETE", ""],
     ] as const) {
-      const res = await call(base, `/api/counters/${segment}${suffix}`, { method });
+      // With the admin token, so DELETE reaches validation (without it, it is 401 before anything else).
+      const res = await call(base, `/api/counters/${segment}${suffix}`, { method, headers: adminHeaders });
       expect(res.status, `${method} ${segment}${suffix}`).toBe(400);
       expect(res.body.error.code).toBe("invalid_name");
     }

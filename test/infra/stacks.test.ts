@@ -33,9 +33,11 @@ describe.each([
     expect(script.bindings).toEqual([
       { type: "durable_object_namespace", name: "COUNTER", className: "Counter" },
       { type: "durable_object_namespace", name: "CHAT_ROOM", className: "ChatRoom" },
+      { type: "ratelimit", name: "PUBLIC_WRITES", namespaceId: "1001", simple: { limit: 120, period: 60 } },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
       { type: "plain_text", name: "MIGRATION_TAG", text: "v2" },
+      { type: "plain_text", name: "RATE_LIMIT_PERIOD", text: "60" },
       { type: "plain_text", name: "DO_LOCATION_HINT", text: hint },
     ]);
   });
@@ -87,7 +89,7 @@ describe.each([
 });
 
 describe("no drift between the deployed and the local configuration", () => {
-  it("gives Pulumi the same Durable Objects and variables as Miniflare", async () => {
+  it("gives Pulumi the same Durable Objects, rate limiters and variables as Miniflare", async () => {
     const run = await runProgramUnderMocks({ stack: "staging", config: account });
     const script = scriptOf(run);
     const local = miniflareWorkerOptions({
@@ -105,6 +107,11 @@ describe("no drift between the deployed and the local configuration", () => {
       script.bindings.filter((b: any) => b.type === "plain_text").map((b: any) => [b.name, b.text]),
     );
     expect(deployedVars).toEqual(local.bindings);
+    // The same rate limiters exist in both; only the local limit is more generous.
+    const deployedLimiters = script.bindings
+      .filter((b: any) => b.type === "ratelimit")
+      .map((b: any) => b.name);
+    expect(deployedLimiters).toEqual(Object.keys(local.ratelimits));
     // Every class the migrations create as SQLite is bound with SQLite locally.
     const sqliteClasses = script.migrations.steps.flatMap((s: any) => s.newSqliteClasses ?? []);
     expect(sqliteClasses.sort()).toEqual(

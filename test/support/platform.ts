@@ -2,13 +2,17 @@ import { inject } from "vitest";
 import { type LocalPlatform, startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import type { LocalEnvironment } from "../../scripts/lib/miniflare-options.ts";
 
+/** The admin token test platforms run with (a real secret binding; see worker/http/admin-auth.ts). */
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+export const adminHeaders = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
 /** Starts the built bundle (from the global setup) in Miniflare on a free port, as `npm run dev` would. */
 export function startBuiltPlatform(
   options: { persistTo?: string; env?: Partial<LocalEnvironment> } = {},
 ): Promise<LocalPlatform> {
   return startLocalPlatform({
     bundlePath: inject("bundlePath"),
-    env: { environment: "test", buildId: inject("buildId"), ...options.env },
+    env: { environment: "test", buildId: inject("buildId"), adminToken: TEST_ADMIN_TOKEN, ...options.env },
     persistTo: options.persistTo,
   });
 }

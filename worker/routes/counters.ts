@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../http/app-env.ts";
 import { ApiError } from "../http/errors.ts";
+import { adminOnly, publicWrite } from "../http/guards.ts";
 import { newUniqueStub, stubById, stubByName } from "../http/stubs.ts";
 import { jsonBody, nameParam } from "../http/validation.ts";
 import type { CounterChange } from "../objects/counter.ts";
@@ -35,16 +36,16 @@ function counterRoutes(resolve: (c: Context<AppEnv>) => { key: Key; stub: Counte
       const { key, stub } = resolve(c);
       return c.json({ ...key, count: await stub.get() });
     })
-    .delete("/", async (c) => {
+    .delete("/", adminOnly, async (c) => {
       const { key, stub } = resolve(c);
       return c.json({ ...key, count: await stub.reset() });
     })
-    .post("/increment", async (c) => {
+    .post("/increment", publicWrite, async (c) => {
       const { key, stub } = resolve(c);
       const { by } = await jsonBody(c, changeBody, { optional: true });
       return c.json({ ...key, count: changed(await stub.increment(by)) });
     })
-    .post("/decrement", async (c) => {
+    .post("/decrement", publicWrite, async (c) => {
       const { key, stub } = resolve(c);
       const { by } = await jsonBody(c, changeBody, { optional: true });
       return c.json({ ...key, count: changed(await stub.decrement(by)) });
@@ -52,7 +53,7 @@ function counterRoutes(resolve: (c: Context<AppEnv>) => { key: Key; stub: Counte
 }
 
 export const counters = new Hono<AppEnv>()
-  .post("/", (c) => {
+  .post("/", publicWrite, (c) => {
     const { id } = newUniqueStub(c.env, "COUNTER");
     return c.json({ id, count: 0 }, 201);
   })

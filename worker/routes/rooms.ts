@@ -3,6 +3,7 @@ import * as z from "zod/mini";
 import { CHAT_LIMITS, isUserName, USER_PATTERN, USER_RULE } from "../chat/protocol.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { ApiError } from "../http/errors.ts";
+import { publicWrite } from "../http/guards.ts";
 import { stubByName } from "../http/stubs.ts";
 import { jsonBody, nameParam } from "../http/validation.ts";
 
@@ -27,7 +28,7 @@ function limitQuery(c: Context): number {
 }
 
 export const rooms = new Hono<AppEnv>()
-  .get("/:name/ws", (c) => {
+  .get("/:name/ws", publicWrite, (c) => {
     const name = nameParam(c);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(
@@ -53,7 +54,7 @@ export const rooms = new Hono<AppEnv>()
     const limit = limitQuery(c);
     return c.json({ room: name, messages: await stubByName(c.env, "CHAT_ROOM", name).history(limit) });
   })
-  .post("/:name/messages", async (c) => {
+  .post("/:name/messages", publicWrite, async (c) => {
     const name = nameParam(c);
     const { user, text } = await jsonBody(c, postBody);
     const result = await stubByName(c.env, "CHAT_ROOM", name).post(user, text);

@@ -5,23 +5,13 @@ import { PAGE_SCRIPT } from "../web/script.ts";
 import { PAGE_STYLE } from "../web/style.ts";
 
 /**
- * The page never loads anything from elsewhere and has no inline code, so the policy can be strict: scripts,
- * styles and connections (fetch and the WebSocket) only to this origin.
+ * The three files are part of the bundle (security headers, including the strict CSP the page is written for,
+ * come from worker/http/security-headers.ts); browsers revalidate them, and the build id is their version.
  */
-const SECURITY_HEADERS = {
-  "Content-Security-Policy":
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-};
-
-/** The three files are part of the bundle; browsers revalidate them, and the build id is their version. */
 function asset(body: string, contentType: string) {
   return (c: Context<AppEnv>) => {
     const etag = `"${c.env.BUILD_ID}"`;
     const headers = {
-      ...SECURITY_HEADERS,
       "Content-Type": contentType,
       "Cache-Control": "no-cache",
       ETag: etag,

@@ -1,0 +1,55 @@
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./app-env.ts";
+
+/**
+ * Security headers on every response (hono's secureHeaders: nosniff, frame and referrer policies, ...), with a
+ * strict Content-Security-Policy: the page loads only its own script and style and talks only to its own origin.
+ */
+export function securityHeaders(): MiddlewareHandler<AppEnv> {
+  const secure = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    referrerPolicy: "no-referrer",
+  });
+  return async function withSecurityHeaders(c, next) {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return secure(c, next);
+    await next();
+    // A 101 handshake carries the socket: its response cannot be rebuilt to add headers (nor do they apply).
+    if (c.res.status === 101) return;
+    // A refused upgrade is an ordinary JSON error: it gets the headers like any other response. (It may come from
+    // the Durable Object, whose response headers are immutable: copy it first.)
+    c.res = new Response(c.res.body, c.res);
+    await secure(c, async () => {});
+  };
+}
+
+/**
+ * CORS: same-origin by default (no Access-Control-Allow-Origin at all). Other origins only when the stack lists
+ * them in CORS_ALLOWED_ORIGINS (comma-separated, exact origins like https://app.example.com).
+ */
+export function corsPolicy(): MiddlewareHandler<AppEnv> {
+  return async function corsFromEnvironment(c, next) {
+    const allowed = (c.env.CORS_ALLOWED_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
+    if (allowed.length === 0) return next();
+    return cors({
+      origin: (origin) => (allowed.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "DELETE"],
+      allowHeaders: ["Content-Type", "Authorization"],
+      maxAge: 600,
+    })(c, next);
+  };
+}
