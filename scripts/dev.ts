@@ -3,10 +3,12 @@
 //   --host ADDR       address to bind (default 127.0.0.1)
 //   --persist-to DIR  where Durable Object state lives (default .data/)
 //   --verbose         show the worker's console output
+// Admin routes need ADMIN_TOKEN: from the environment, else .dev.vars (git-ignored), else generated and printed.
 import { watch } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
+import { devAdminToken } from "./lib/dev-secrets.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
 
@@ -32,7 +34,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const persistTo = path.resolve(ROOT, args["persist-to"]);
-const envFor = (buildId: string): LocalEnvironment => ({ environment: "local", buildId });
+const adminToken = await devAdminToken();
+const envFor = (buildId: string): LocalEnvironment => ({
+  environment: "local",
+  buildId,
+  adminToken: adminToken.value,
+});
 
 const build = await buildWorker().catch((error: unknown) => {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
@@ -48,6 +55,11 @@ const platform = await startLocalPlatform({
 });
 console.log(
   `platform ready at ${platform.url.href} (environment local, build ${build.buildId.slice(0, 12)})`,
+);
+console.log(
+  adminToken.source === "generated"
+    ? `  admin token (generated; set ADMIN_TOKEN or .dev.vars to choose one): ${adminToken.value}`
+    : `  admin token from ${adminToken.source}`,
 );
 console.log(`  state kept in ${path.relative(process.cwd(), persistTo) || "."}/; Ctrl-C to stop`);
 
