@@ -22,6 +22,8 @@ export interface PlatformVars {
   readonly DO_LOCATION_HINT?: string;
   /** Optional: one of JURISDICTIONS; scopes every namespace the worker uses. */
   readonly DO_JURISDICTION?: string;
+  /** Secret (worker/platform.ts SECRET_NAMES): always set on deployed stacks; locally only when provided. */
+  readonly ADMIN_TOKEN?: string;
 }
 
 export type Env = DurableObjectBindings & PlatformVars;

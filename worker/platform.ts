@@ -41,3 +41,11 @@ export const VAR_NAMES = {
   locationHint: "DO_LOCATION_HINT",
   jurisdiction: "DO_JURISDICTION",
 } as const;
+
+/**
+ * Names of the secret bindings every deployed environment sets (Pulumi stack secrets; locally from the
+ * environment or .dev.vars). Never baked into the bundle, never in a stack file in clear text.
+ */
+export const SECRET_NAMES = {
+  adminToken: "ADMIN_TOKEN",
+} as const;
