@@ -3,12 +3,18 @@
 //   --host ADDR       address to bind (default 127.0.0.1)
 //   --persist-to DIR  where Durable Object state lives (default .data/)
 //   --verbose         show the worker's console output
+//   --env STACK       run with that Pulumi stack's runtime settings (environment name, location hint,
+//                     jurisdiction, compatibility date and flags) from Pulumi.yaml + Pulumi.<STACK>.yaml
+// Secret bindings (ADMIN_TOKEN) come from the environment or a git-ignored .dev.vars, never from stack files.
 import { watch } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
 import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
+import { readLocalSecrets } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
+import { environmentForStack, localStackSettings } from "./lib/stack-environment.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -16,13 +22,16 @@ const { values: args } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     "persist-to": { type: "string", default: ".data" },
     verbose: { type: "boolean", default: false },
+    env: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
 });
 
 if (args.help) {
-  console.log("usage: npm run dev -- [--port 8787] [--host 127.0.0.1] [--persist-to .data] [--verbose]");
+  console.log(
+    "usage: npm run dev -- [--env staging|prod] [--port 8787] [--host 127.0.0.1] [--persist-to .data] [--verbose]",
+  );
   process.exit(0);
 }
 
@@ -32,7 +41,26 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const persistTo = path.resolve(ROOT, args["persist-to"]);
-const envFor = (buildId: string): LocalEnvironment => ({ environment: "local", buildId });
+const secrets = readLocalSecrets(ROOT);
+let settings: StackSettings | undefined;
+if (args.env !== undefined) {
+  try {
+    const result = localStackSettings(args.env);
+    if (!result.ok) {
+      console.error(formatConfigProblems(args.env, result.problems));
+      process.exit(2);
+    }
+    settings = result.settings;
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+}
+// With --env, the very function the Pulumi program uses for the stack's bindings (scripts/lib/stack-environment.ts).
+const envFor = (buildId: string): LocalEnvironment =>
+  settings
+    ? environmentForStack(settings, buildId, secrets)
+    : { environment: "local", buildId, extraBindings: secrets };
 
 const build = await buildWorker().catch((error: unknown) => {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
@@ -46,9 +74,20 @@ const platform = await startLocalPlatform({
   persistTo,
   verbose: args.verbose,
 });
-console.log(
-  `platform ready at ${platform.url.href} (environment local, build ${build.buildId.slice(0, 12)})`,
-);
+const described = [
+  `environment ${settings?.environment ?? "local"}`,
+  ...(settings?.locationHint ? [`location hint ${settings.locationHint}`] : []),
+  ...(settings?.jurisdiction ? [`jurisdiction ${settings.jurisdiction}`] : []),
+  `build ${build.buildId.slice(0, 12)}`,
+];
+console.log(`platform ready at ${platform.url.href} (${described.join(", ")})`);
+if (settings) {
+  console.log(
+    `  settings of stack ${settings.stack}: compatibility ${settings.compatibilityDate}` +
+      ` [${settings.compatibilityFlags.join(", ")}]; secrets: ${Object.keys(secrets).join(", ") || "none"}` +
+      " (smart placement, observability and the URL apply only on Cloudflare)",
+  );
+}
 console.log(`  state kept in ${path.relative(process.cwd(), persistTo) || "."}/; Ctrl-C to stop`);
 
 // Rebuild and reload on changes under worker/. Changes during a rebuild queue one more rebuild.
