@@ -1,21 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runtimeDefaults } from "../worker/manifest.ts";
-import { isJurisdiction, isLocationHint, JURISDICTIONS, LOCATION_HINTS } from "../worker/platform.ts";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config.js";
+import { projectConfigDefaults, unqualify } from "./project-file.ts";
+import { formatConfigProblems, type StackSettings, validateStackConfig } from "./stack-settings.ts";
 
-/** A stack's settings, validated. Read once in infra/index.ts and passed down as typed arguments. */
-export interface StackConfig {
-  readonly stack: string;
-  readonly accountId: string;
-  /** The Worker script's name; also the workers.dev host label. */
-  readonly workerName: string;
-  /** ENVIRONMENT binding and /health `environment`. */
-  readonly environment: string;
-  /** The account's workers.dev subdomain (`<this>.workers.dev`), for the environment URL. */
-  readonly workersDevSubdomain: string;
-  readonly locationHint?: string | undefined;
-  readonly jurisdiction?: string | undefined;
-  readonly compatibilityDate: string;
-  readonly compatibilityFlags: readonly string[];
+/** A stack's validated settings plus its secrets, as the Pulumi program uses them. */
+export interface StackConfig extends StackSettings {
+  /** The ADMIN_TOKEN secret binding: a secret Output, so it stays encrypted in state and hidden in outputs. */
+  readonly adminToken: pulumi.Output<string>;
 }
 
 /** Pulumi prints a RunError's message without a stack trace: the right shape for "fix your config". */
@@ -23,80 +14,34 @@ export class StackConfigError extends pulumi.RunError {
   override readonly name = "StackConfigError";
 }
 
-const ACCOUNT_ID = /^[0-9a-f]{32}$/;
-const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+// Pulumi's public Config API cannot tell whether a value was set with --secret. The runtime's own check reads the
+// secret-key list the CLI hands the program (PULUMI_CONFIG_SECRET_KEYS; `setAllConfig(..., secretKeys)` under
+// mocks). It is exported from the module but left out of the .d.ts, hence the narrow cast.
+const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret?: (fullKey: string) => boolean };
 
 /**
- * Reads and validates the stack's config (namespace = the project name in Pulumi.yaml). Collects every problem
- * and throws one error that says, for each, what to set and how.
+ * Reads the stack's config (namespace = the project name in Pulumi.yaml), validates it with the same pure
+ * function the synth and the dev server use, and throws one StackConfigError naming every problem and the
+ * command that fixes it.
  */
-export function readStackConfig(config = new pulumi.Config(), stack = pulumi.getStack()): StackConfig {
-  const problems: string[] = [];
-  const set = (key: string, example: string) => `pulumi config set ${key} ${example} -s ${stack}`;
-
-  const accountId = config.get("accountId") ?? "";
-  if (!ACCOUNT_ID.test(accountId)) {
-    problems.push(
-      accountId
-        ? `accountId "${accountId}" is not a Cloudflare account id (32 hex digits).`
-        : `accountId is missing: ${set("accountId", "<32-hex-digit account id>")} (dashboard > Workers > Account ID).`,
-    );
-  }
-
-  const workerName = config.get("workerName") ?? `do-platform-${stack}`;
-  if (!WORKER_NAME.test(workerName)) {
-    problems.push(`workerName "${workerName}" must be 1-63 of a-z 0-9 and -, not starting or ending with -.`);
-  }
-
-  const workersDevSubdomain = config.get("workersDevSubdomain") ?? "";
-  if (!DNS_LABEL.test(workersDevSubdomain)) {
-    problems.push(
-      workersDevSubdomain
-        ? `workersDevSubdomain "${workersDevSubdomain}" must be a DNS label (the part before .workers.dev).`
-        : `workersDevSubdomain is missing: ${set("workersDevSubdomain", "<your-subdomain>")} (dashboard > Workers > Subdomain).`,
-    );
-  }
-
-  const locationHint = config.get("locationHint");
-  if (locationHint !== undefined && !isLocationHint(locationHint)) {
-    problems.push(
-      `locationHint "${locationHint}" is not a location hint; use one of: ${LOCATION_HINTS.join(" ")}.`,
-    );
-  }
-
-  const jurisdiction = config.get("jurisdiction");
-  if (jurisdiction !== undefined && !isJurisdiction(jurisdiction)) {
-    problems.push(`jurisdiction "${jurisdiction}" is not valid; use one of: ${JURISDICTIONS.join(" ")}.`);
-  }
-
-  const compatibilityDate = config.get("compatibilityDate") ?? runtimeDefaults.compatibilityDate;
-  if (!ISO_DATE.test(compatibilityDate) || Number.isNaN(Date.parse(`${compatibilityDate}T00:00:00Z`))) {
-    problems.push(`compatibilityDate "${compatibilityDate}" must be a date like 2026-04-20 (YYYY-MM-DD).`);
-  }
-
-  const compatibilityFlags = config.getObject<string[]>("compatibilityFlags") ?? [
-    ...runtimeDefaults.compatibilityFlags,
-  ];
-  if (!Array.isArray(compatibilityFlags) || compatibilityFlags.some((f) => typeof f !== "string")) {
-    problems.push('compatibilityFlags must be a list of strings, e.g. ["nodejs_compat"].');
-  }
-
-  if (problems.length > 0) {
+export function readStackConfig(): StackConfig {
+  const stack = pulumi.getStack();
+  const project = pulumi.getProject();
+  if (!isConfigSecret) {
     throw new StackConfigError(
-      `Stack "${stack}" is not configured correctly:\n  - ${problems.join("\n  - ")}`,
+      "This @pulumi/pulumi no longer exports runtime/config isConfigSecret; infra/config.ts needs another way " +
+        "to check that adminToken was set with --secret.",
     );
   }
-  return {
-    stack,
-    accountId,
-    workerName,
-    environment: config.get("environment") ?? stack,
-    workersDevSubdomain,
-    locationHint,
-    jurisdiction,
-    compatibilityDate,
-    compatibilityFlags,
-  };
+  const values: Record<string, string> = { ...projectConfigDefaults() };
+  const secretKeys: string[] = [];
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    const key = unqualify(fullKey, project);
+    if (key === undefined || fullKey === key) continue;
+    values[key] = value;
+    if (isConfigSecret(fullKey)) secretKeys.push(key);
+  }
+  const result = validateStackConfig({ stack, values, secretKeys, purpose: "deploy" });
+  if (!result.ok) throw new StackConfigError(formatConfigProblems(stack, result.problems));
+  return { ...result.settings, adminToken: new pulumi.Config().requireSecret("adminToken") };
 }

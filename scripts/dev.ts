@@ -3,14 +3,19 @@
 //   --host ADDR       address to bind (default 127.0.0.1)
 //   --persist-to DIR  where Durable Object state lives (default .data/)
 //   --verbose         show the worker's console output
-// Admin routes need ADMIN_TOKEN: from the environment, else .dev.vars (git-ignored), else generated and printed.
+//   --env STACK       run with that Pulumi stack's runtime settings (environment name, location hint,
+//                     jurisdiction, compatibility date and flags) from Pulumi.yaml + Pulumi.<STACK>.yaml
+// Secret bindings (ADMIN_TOKEN) come from the environment or a git-ignored .dev.vars, never from stack files;
+// without one, an admin token is generated and printed.
 import { watch } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
 import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
-import { devAdminToken } from "./lib/dev-secrets.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
+import { readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
+import { environmentForStack, localStackSettings } from "./lib/stack-environment.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -18,13 +23,16 @@ const { values: args } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     "persist-to": { type: "string", default: ".data" },
     verbose: { type: "boolean", default: false },
+    env: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
 });
 
 if (args.help) {
-  console.log("usage: npm run dev -- [--port 8787] [--host 127.0.0.1] [--persist-to .data] [--verbose]");
+  console.log(
+    "usage: npm run dev -- [--env staging|prod] [--port 8787] [--host 127.0.0.1] [--persist-to .data] [--verbose]",
+  );
   process.exit(0);
 }
 
@@ -34,12 +42,27 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const persistTo = path.resolve(ROOT, args["persist-to"]);
-const adminToken = await devAdminToken();
-const envFor = (buildId: string): LocalEnvironment => ({
-  environment: "local",
-  buildId,
-  adminToken: adminToken.value,
-});
+// The local platform is never open: without ADMIN_TOKEN in the environment or .dev.vars, one is generated.
+const { secrets, generatedAdminToken } = withAdminToken(readLocalSecrets(ROOT));
+let settings: StackSettings | undefined;
+if (args.env !== undefined) {
+  try {
+    const result = localStackSettings(args.env);
+    if (!result.ok) {
+      console.error(formatConfigProblems(args.env, result.problems));
+      process.exit(2);
+    }
+    settings = result.settings;
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+}
+// With --env, the very function the Pulumi program uses for the stack's bindings (scripts/lib/stack-environment.ts).
+const envFor = (buildId: string): LocalEnvironment =>
+  settings
+    ? environmentForStack(settings, buildId, secrets)
+    : { environment: "local", buildId, adminToken: secrets.ADMIN_TOKEN };
 
 const build = await buildWorker().catch((error: unknown) => {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
@@ -53,14 +76,25 @@ const platform = await startLocalPlatform({
   persistTo,
   verbose: args.verbose,
 });
+const described = [
+  `environment ${settings?.environment ?? "local"}`,
+  ...(settings?.locationHint ? [`location hint ${settings.locationHint}`] : []),
+  ...(settings?.jurisdiction ? [`jurisdiction ${settings.jurisdiction}`] : []),
+  `build ${build.buildId.slice(0, 12)}`,
+];
+console.log(`platform ready at ${platform.url.href} (${described.join(", ")})`);
 console.log(
-  `platform ready at ${platform.url.href} (environment local, build ${build.buildId.slice(0, 12)})`,
+  generatedAdminToken
+    ? `  admin token (generated; set ADMIN_TOKEN or put it in .dev.vars to choose one): ${generatedAdminToken}`
+    : "  admin token from ADMIN_TOKEN (environment or .dev.vars)",
 );
-console.log(
-  adminToken.source === "generated"
-    ? `  admin token (generated; set ADMIN_TOKEN or .dev.vars to choose one): ${adminToken.value}`
-    : `  admin token from ${adminToken.source}`,
-);
+if (settings) {
+  console.log(
+    `  settings of stack ${settings.stack}: compatibility ${settings.compatibilityDate}` +
+      ` [${settings.compatibilityFlags.join(", ")}]; secrets: ${Object.keys(secrets).join(", ") || "none"}` +
+      " (smart placement, observability and the URL apply only on Cloudflare)",
+  );
+}
 console.log(`  state kept in ${path.relative(process.cwd(), persistTo) || "."}/; Ctrl-C to stop`);
 
 // Rebuild and reload on changes under worker/. Changes during a rebuild queue one more rebuild.

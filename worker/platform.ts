@@ -44,5 +44,10 @@ export const VAR_NAMES = {
   corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
 } as const;
 
-/** Names of the secret bindings. */
-export const SECRET_NAMES = { adminToken: "ADMIN_TOKEN" } as const;
+/**
+ * Names of the secret bindings every deployed environment sets (Pulumi stack secrets; locally from the
+ * environment or .dev.vars). Never baked into the bundle, never in a stack file in clear text.
+ */
+export const SECRET_NAMES = {
+  adminToken: "ADMIN_TOKEN",
+} as const;

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -97,8 +97,8 @@ export async function buildWorker(options: { outDir?: string } = {}): Promise<Bu
 
   await mkdir(outDir, { recursive: true });
   await Promise.all([
-    ...result.outputFiles.map((file) => writeFile(file.path, file.contents)),
-    writeFile(path.join(outDir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`),
+    ...result.outputFiles.map((file) => writeAtomically(file.path, file.contents)),
+    writeAtomically(path.join(outDir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`),
   ]);
   return {
     ...record,
@@ -107,6 +107,16 @@ export async function buildWorker(options: { outDir?: string } = {}): Promise<Bu
     content: bundle.text,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * Write-then-rename, so a reader (Miniflare loading dist/index.js, a test comparing bytes) never sees a half-written
+ * file while another process (the synth, a Pulumi mock run, `npm run dev`) rebuilds the same tree.
+ */
+async function writeAtomically(file: string, contents: string | Uint8Array): Promise<void> {
+  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  await writeFile(temporary, contents);
+  await rename(temporary, file);
 }
 
 /** Every class the manifest binds must be a named export of the bundle, or workerd refuses the script. */

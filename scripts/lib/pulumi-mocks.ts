@@ -1,8 +1,5 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
-import { ROOT } from "./build.ts";
+import { asConfigString, stackConfigFromFiles } from "../../infra/project-file.ts";
 
 /** Pulumi's project name (Pulumi.yaml `name`): the namespace of the stack config keys. */
 export const PROJECT = "do-platform";
@@ -11,19 +8,33 @@ export const GET_WORKERS_SCRIPTS = "cloudflare:index/getWorkersScripts:getWorker
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
+  /** The inputs the provider would receive, with Pulumi's secret markers removed (see `secretInputs`). */
   readonly inputs: Record<string, unknown>;
+  /** Top-level inputs Pulumi treats as secret: encrypted in state, shown as [secret] in previews. */
+  readonly secretInputs: readonly string[];
+  /** The effective `protect` option: given to the resource, or inherited from its parent as Pulumi does. */
+  readonly protect: boolean;
 }
 
 export interface MockRun {
+  readonly stack: string;
   readonly resources: readonly RecordedResource[];
+  /** The stack outputs, resolved (secret ones included: see `secretOutputs`). */
   readonly outputs: Record<string, unknown>;
+  /** Stack outputs Pulumi keeps secret. */
+  readonly secretOutputs: readonly string[];
   /** Data-source invokes the program made, with their arguments. */
   readonly invokes: readonly { readonly token: string; readonly args: Record<string, unknown> }[];
+  /** The config the program ran with (keys without the project prefix) and which of it was secret. */
+  readonly config: {
+    readonly values: Readonly<Record<string, string>>;
+    readonly secretKeys: readonly string[];
+  };
 }
 
 export interface MockRunOptions {
   readonly stack: string;
-  /** Config on top of Pulumi.<stack>.yaml, keys without or with the project prefix. */
+  /** Config on top of Pulumi.yaml defaults and Pulumi.<stack>.yaml, keys without or with the project prefix. */
   readonly config?: Readonly<Record<string, unknown>>;
   /** Keys of `config` that are secrets (as `pulumi config set --secret` marks them). */
   readonly secretKeys?: readonly string[];
@@ -31,58 +42,69 @@ export interface MockRunOptions {
   readonly liveTag?: string | undefined;
   /** Run as `pulumi preview` instead of `pulumi up`. */
   readonly preview?: boolean;
-}
-
-/** Config from a stack file (Pulumi.<stack>.yaml), keys as written (`do-platform:accountId`). */
-export async function readStackFile(stack: string): Promise<Record<string, unknown>> {
-  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    throw new Error(`No stack file ${path.relative(ROOT, file)}: known stacks have a Pulumi.<stack>.yaml.`);
-  }
-  return (parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
+  /** Directory holding Pulumi.yaml and the stack file (default: the repository). */
+  readonly root?: string;
 }
 
 const qualify = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
-
-/** Pulumi keeps config values as strings; objects and lists as JSON, as the CLI passes them. */
-const asConfigString = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+const bare = (key: string) => (key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key);
 
 function resolve<T>(value: pulumi.Input<T>): Promise<T> {
   return new Promise((done) => pulumi.output(value).apply((v) => done(v as T)));
 }
 
+const isSecretValue = (value: unknown): value is { value: unknown } =>
+  typeof value === "object" &&
+  value !== null &&
+  (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+
+/** Removes Pulumi's secret wrappers (`{<sig>: <secret sig>, value}`) from deserialized mock inputs. */
+function unwrapSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
 /**
- * Runs the real Pulumi program (infra/index.ts) under Pulumi's mocks, the vendor's unit-test method: nothing
- * talks to Cloudflare; every resource the program registers is recorded with its inputs, and the one data
- * source it reads (`getWorkersScripts`) answers with `liveTag`.
+ * Runs the real Pulumi program (infra/index.ts) under Pulumi's mocks, the vendor's unit-test method, inside a
+ * stack resource exactly as the CLI's Node.js host runs it. Nothing talks to Cloudflare: every resource the
+ * program registers is recorded with its inputs, which of them are secret and its effective `protect`; the one
+ * data source it reads (`getWorkersScripts`) answers with `liveTag`.
+ *
+ * Config is merged as the CLI merges it: Pulumi.yaml defaults, then Pulumi.<stack>.yaml, then `config`.
  */
 export async function runProgramUnderMocks(options: MockRunOptions): Promise<MockRun> {
-  const fileConfig = await readStackFile(options.stack);
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...fileConfig, ...options.config })) {
-    config[qualify(key)] = asConfigString(value);
+  const overrides = Object.fromEntries(
+    Object.entries(options.config ?? {}).map(([key, value]) => [bare(key), asConfigString(value)]),
+  );
+  const files = stackConfigFromFiles(options.stack, overrides, options.root);
+  if (files.encrypted.length > 0) {
+    throw new Error(
+      `Pulumi.${options.stack}.yaml holds ${files.encrypted.join(", ")} encrypted, which mocks cannot decrypt: ` +
+        "pass a stand-in value for each in `config` (and list it in `secretKeys`).",
+    );
   }
-  pulumi.runtime.setAllConfig(config, (options.secretKeys ?? []).map(qualify));
+  const secretKeys = (options.secretKeys ?? []).map(bare);
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(files.values).map(([key, value]) => [qualify(key), value])),
+    secretKeys.map(qualify),
+  );
 
-  const resources: RecordedResource[] = [];
+  const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
   const invokes: { token: string; args: Record<string, unknown> }[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({
-          type: args.type,
-          name: args.name,
-          inputs: args.inputs as Record<string, unknown>,
-        });
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
         return { id: `${args.name}-id`, state: args.inputs };
       },
       call(args) {
         invokes.push({ token: args.token, args: args.inputs as Record<string, unknown> });
         if (args.token === GET_WORKERS_SCRIPTS) {
-          const scriptName = String(config[`${PROJECT}:workerName`] ?? `do-platform-${options.stack}`);
+          const scriptName = files.values.workerName || `do-platform-${options.stack}`;
           return { results: options.liveTag ? [{ id: scriptName, migrationTag: options.liveTag }] : [] };
         }
         throw new Error(`The program invoked ${args.token}, which these mocks do not answer.`);
@@ -93,11 +115,60 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
     options.preview ?? false,
   );
 
+  // MockResourceArgs carries no resource options, so `protect` is observed where Pulumi applies it: a stack
+  // transformation sees each resource's options before registration. Inheritance is resolved the way the
+  // Resource constructor does it (an unset `protect` takes the parent's), parents being constructed first.
+  const protectOf = new Map<pulumi.Resource, boolean>();
+  const protectByName = new Map<string, boolean>();
   const { default: main } = (await import("../../infra/index.ts")) as {
     default: () => Promise<Record<string, pulumi.Input<unknown>>>;
   };
-  const exported = await main();
+  let exported: Record<string, pulumi.Input<unknown>> = {};
+  let failure: { error: unknown } | undefined;
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation(({ resource, type, name, opts }) => {
+        const inherited = opts.parent ? protectOf.get(opts.parent) : false;
+        const protect = opts.protect ?? inherited ?? false;
+        protectOf.set(resource, protect);
+        protectByName.set(`${type}::${name}`, protect);
+        return undefined;
+      });
+      // A failing program is reported to the caller below. Letting it reject the stack's init would also reject
+      // promises the SDK derives from the stack outputs, which nothing awaits outside the CLI host.
+      try {
+        exported = await main();
+      } catch (error) {
+        failure = { error };
+      }
+      return exported;
+    });
+  } finally {
+    // Registrations are asynchronous: wait for the queue to drain, as the CLI host does before it exits.
+    await pulumi.runtime.disconnect();
+  }
+  if (failure) throw failure.error;
+
   const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(exported)) outputs[key] = await resolve(value);
-  return { resources, outputs, invokes };
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(exported)) {
+    const output = pulumi.output(value);
+    if (await pulumi.isSecret(output)) secretOutputs.push(key);
+    outputs[key] = await resolve(output);
+  }
+  const resources = registered.map((r) => ({
+    type: r.type,
+    name: r.name,
+    inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
+    secretInputs: Object.keys(r.inputs).filter((key) => isSecretValue(r.inputs[key])),
+    protect: protectByName.get(`${r.type}::${r.name}`) ?? false,
+  }));
+  return {
+    stack: options.stack,
+    resources,
+    outputs,
+    secretOutputs,
+    invokes,
+    config: { values: files.values, secretKeys },
+  };
 }

@@ -11,38 +11,77 @@ const history: MigrationEntry[] = [
 
 describe("planMigrations (history + live tag -> payload)", () => {
   it.each([
-    ["no live tag: everything", undefined, { kind: "apply", newTag: "v3", tags: ["v1", "v2", "v3"] }],
-    ["empty live tag: everything", "", { kind: "apply", newTag: "v3", tags: ["v1", "v2", "v3"] }],
-    ["two behind", "v1", { kind: "apply", oldTag: "v1", newTag: "v3", tags: ["v2", "v3"] }],
-    ["one behind", "v2", { kind: "apply", oldTag: "v2", newTag: "v3", tags: ["v3"] }],
-    ["up to date", "v3", { kind: "up-to-date", tag: "v3" }],
+    [
+      "no live tag (new script): everything, unconditioned",
+      undefined,
+      {
+        kind: "apply",
+        newTag: "v3",
+        tags: ["v1", "v2", "v3"],
+        steps: [
+          { newSqliteClasses: ["Counter"] },
+          { newSqliteClasses: ["Scheduler"] },
+          { newSqliteClasses: ["ChatRoom"] },
+        ],
+      },
+    ],
+    [
+      "empty live tag (script never migrated): everything",
+      "",
+      {
+        kind: "apply",
+        newTag: "v3",
+        tags: ["v1", "v2", "v3"],
+        steps: [
+          { newSqliteClasses: ["Counter"] },
+          { newSqliteClasses: ["Scheduler"] },
+          { newSqliteClasses: ["ChatRoom"] },
+        ],
+      },
+    ],
+    [
+      "two behind: the two last entries, conditioned on the live tag",
+      "v1",
+      {
+        kind: "apply",
+        oldTag: "v1",
+        newTag: "v3",
+        tags: ["v2", "v3"],
+        steps: [{ newSqliteClasses: ["Scheduler"] }, { newSqliteClasses: ["ChatRoom"] }],
+      },
+    ],
+    [
+      "one behind: the last entry only",
+      "v2",
+      {
+        kind: "apply",
+        oldTag: "v2",
+        newTag: "v3",
+        tags: ["v3"],
+        steps: [{ newSqliteClasses: ["ChatRoom"] }],
+      },
+    ],
+    ["up to date: nothing to send", "v3", { kind: "up-to-date", tag: "v3" }],
   ])("%s", (_label, live, expected) => {
-    expect(planMigrations(history, live)).toMatchObject(expected);
+    expect(planMigrations(history, live)).toEqual(expected);
   });
 
-  it("sends exactly the steps after the live tag, in order", () => {
-    const plan = planMigrations(history, "v1");
-    expect(plan).toEqual({
-      kind: "apply",
-      oldTag: "v1",
-      newTag: "v3",
-      steps: [{ newSqliteClasses: ["Scheduler"] }, { newSqliteClasses: ["ChatRoom"] }],
-      tags: ["v2", "v3"],
-    });
-  });
-
-  it("refuses a live tag the history does not contain", () => {
-    expect(() => planMigrations(history, "v7")).toThrow(/reports migration tag "v7".*known: v1, v2, v3/);
+  it.each([
+    ["a tag the history never had", "v7"],
+    ["a tag that differs only in case", "V2"],
+  ])("refuses %s: the script was deployed from another history", (_label, live) => {
+    expect(() => planMigrations(history, live)).toThrow(
+      new RegExp(`reports migration tag "${live}".*known: v1, v2, v3`),
+    );
   });
 
   it("refuses an empty history", () => {
     expect(() => planMigrations([], undefined)).toThrow(/history is empty/);
   });
 
-  it("plans the real manifest from scratch", () => {
-    expect(planMigrations(migrations, undefined)).toMatchObject({
-      kind: "apply",
-      newTag: migrations.at(-1)!.tag,
-    });
+  it("plans the real manifest from scratch, and nothing once its last tag is live", () => {
+    const last = migrations.at(-1)!.tag;
+    expect(planMigrations(migrations, undefined)).toMatchObject({ kind: "apply", newTag: last });
+    expect(planMigrations(migrations, last)).toEqual({ kind: "up-to-date", tag: last });
   });
 });

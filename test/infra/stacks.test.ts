@@ -2,35 +2,24 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OUT_DIR } from "../../scripts/lib/build.ts";
-import { miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
-import { type MockRun, runProgramUnderMocks } from "../../scripts/lib/pulumi-mocks.ts";
-
-const ACCOUNT = "0123456789abcdef0123456789abcdef";
-const account = { accountId: ACCOUNT, workersDevSubdomain: "acme" };
-
-const scriptOf = (run: MockRun) => {
-  const scripts = run.resources.filter((r) => r.type === "cloudflare:index/workersScript:WorkersScript");
-  expect(scripts).toHaveLength(1);
-  return scripts[0]!.inputs as Record<string, any>;
-};
+import { ACCOUNT, deploy, resourcesOf, scriptOf, TYPES, ZONE } from "./deploy-fixtures.ts";
 
 describe.each([
-  ["staging", "wnam"],
-  ["prod", "enam"],
-])("stack %s under Pulumi mocks", (stack, hint) => {
-  it("uploads the bundle with the manifest's bindings and the stack's variables", async () => {
-    const run = await runProgramUnderMocks({ stack, config: account });
+  ["staging", "wnam", false],
+  ["prod", "enam", true],
+])("stack %s under Pulumi mocks", (stack, hint, protect) => {
+  it("uploads the bundle with the manifest's bindings, the stack's variables and its secret", async () => {
+    const run = await deploy(stack);
     const script = scriptOf(run);
     const bundle = await readFile(`${DEFAULT_OUT_DIR}/index.js`, "utf8");
-    expect(script.content).toBe(bundle);
+    expect(script.inputs.content).toBe(bundle);
     expect(run.outputs.buildId).toBe(createHash("sha256").update(bundle).digest("hex"));
-    expect(script).toMatchObject({
+    expect(script.inputs).toMatchObject({
       accountId: ACCOUNT,
       scriptName: `do-platform-${stack}`,
       mainModule: "index.js",
-      compatibilityDate: "2026-04-20",
     });
-    expect(script.bindings).toEqual([
+    expect(script.inputs.bindings).toEqual([
       { type: "durable_object_namespace", name: "COUNTER", className: "Counter" },
       { type: "durable_object_namespace", name: "CHAT_ROOM", className: "ChatRoom" },
       { type: "ratelimit", name: "PUBLIC_WRITES", namespaceId: "1001", simple: { limit: 120, period: 60 } },
@@ -39,107 +28,95 @@ describe.each([
       { type: "plain_text", name: "MIGRATION_TAG", text: "v2" },
       { type: "plain_text", name: "RATE_LIMIT_PERIOD", text: "60" },
       { type: "plain_text", name: "DO_LOCATION_HINT", text: hint },
+      { type: "secret_text", name: "ADMIN_TOKEN", text: expect.any(String) },
     ]);
+    expect(script.secretInputs).toEqual(["bindings"]);
   });
 
-  it("sends every migration to a script that has none, and exports the URL", async () => {
-    const run = await runProgramUnderMocks({ stack, config: account });
-    expect(scriptOf(run).migrations).toEqual({
+  it("applies the stack's runtime settings: compatibility, Workers Logs, no Smart Placement", async () => {
+    const script = scriptOf(await deploy(stack)).inputs;
+    expect(script.compatibilityDate).toBe("2026-04-20");
+    expect(script.compatibilityFlags).toEqual([]);
+    expect(script.observability).toEqual({ enabled: true });
+    expect(script).not.toHaveProperty("placement");
+  });
+
+  it("sends every migration to a script that has none, and exports the workers.dev URL", async () => {
+    const run = await deploy(stack);
+    expect(scriptOf(run).inputs.migrations).toEqual({
       newTag: "v2",
       steps: [{ newSqliteClasses: ["Counter"] }, { newSqliteClasses: ["ChatRoom"] }],
     });
-    expect(run.outputs).toMatchObject({
+    expect(run.outputs).toEqual({
       url: `https://do-platform-${stack}.acme.workers.dev`,
+      buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
       scriptName: `do-platform-${stack}`,
       migrationTag: "v2",
       locationHint: hint,
     });
-    const subdomain = run.resources.find(
-      (r) => r.type === "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain",
-    );
-    expect(subdomain?.inputs).toMatchObject({
+    const [workersDev] = resourcesOf(run, TYPES.workersDev);
+    expect(workersDev?.inputs).toMatchObject({
       accountId: ACCOUNT,
       scriptName: `do-platform-${stack}`,
       enabled: true,
     });
+    expect(resourcesOf(run, TYPES.customDomain)).toEqual([]);
+  });
+
+  it(`${protect ? "protects" : "does not protect"} every resource of the stack`, async () => {
+    const run = await deploy(stack);
+    const owned = run.resources.filter((r) => r.type !== TYPES.stack);
+    expect(owned.map((r) => r.type).sort()).toEqual([TYPES.workersDev, TYPES.script, TYPES.worker].sort());
+    for (const resource of owned)
+      expect({ [resource.name]: resource.protect }).toEqual({ [resource.name]: protect });
+  });
+
+  it("serves a custom domain instead of workers.dev when one is configured", async () => {
+    const run = await deploy(stack, {
+      config: { customDomain: `${stack}.example.com`, customDomainZoneId: ZONE, workersDevSubdomain: "" },
+    });
+    const [domain] = resourcesOf(run, TYPES.customDomain);
+    expect(domain?.inputs).toEqual({
+      accountId: ACCOUNT,
+      hostname: `${stack}.example.com`,
+      zoneId: ZONE,
+      service: `do-platform-${stack}`,
+    });
+    expect(domain?.protect).toBe(protect);
+    expect(resourcesOf(run, TYPES.workersDev)[0]?.inputs).toMatchObject({ enabled: false });
+    expect(run.outputs.url).toBe(`https://${stack}.example.com`);
+  });
+
+  it("maps Smart Placement, observability, jurisdiction and compatibility flags to the script", async () => {
+    const run = await deploy(stack, {
+      config: {
+        smartPlacement: true,
+        observability: false,
+        jurisdiction: "eu",
+        compatibilityFlags: ["nodejs_compat"],
+        compatibilityDate: "2026-03-01",
+      },
+    });
+    const script = scriptOf(run).inputs;
+    expect(script.placement).toEqual({ mode: "smart" });
+    expect(script.observability).toEqual({ enabled: false });
+    expect(script.compatibilityFlags).toEqual(["nodejs_compat"]);
+    expect(script.compatibilityDate).toBe("2026-03-01");
+    expect(script.bindings).toContainEqual({ type: "plain_text", name: "DO_JURISDICTION", text: "eu" });
   });
 
   it("sends only the steps after the live tag, conditioned on it", async () => {
-    const run = await runProgramUnderMocks({ stack, config: account, liveTag: "v1" });
-    expect(scriptOf(run).migrations).toEqual({
+    const run = await deploy(stack, { liveTag: "v1" });
+    expect(scriptOf(run).inputs.migrations).toEqual({
       oldTag: "v1",
       newTag: "v2",
       steps: [{ newSqliteClasses: ["ChatRoom"] }],
     });
   });
 
-  it("sends no migrations when the live tag is already the last one (pulumi up twice is safe)", async () => {
-    const run = await runProgramUnderMocks({ stack, config: account, liveTag: "v2" });
-    expect(scriptOf(run).migrations).toBeUndefined();
-    expect(run.invokes).toEqual([
-      { token: "cloudflare:index/getWorkersScripts:getWorkersScripts", args: { accountId: ACCOUNT } },
-    ]);
-  });
-
   it("stops the deploy when the live tag is unknown to the history", async () => {
-    await expect(runProgramUnderMocks({ stack, config: account, liveTag: "v9" })).rejects.toThrow(
+    await expect(deploy(stack, { liveTag: "v9" })).rejects.toThrow(
       /reports migration tag "v9", which worker\/manifest.ts does not contain/,
     );
-  });
-});
-
-describe("no drift between the deployed and the local configuration", () => {
-  it("gives Pulumi the same Durable Objects, rate limiters and variables as Miniflare", async () => {
-    const run = await runProgramUnderMocks({ stack: "staging", config: account });
-    const script = scriptOf(run);
-    const local = miniflareWorkerOptions({
-      environment: "staging",
-      buildId: run.outputs.buildId as string,
-      locationHint: "wnam",
-    });
-    const deployedObjects = Object.fromEntries(
-      script.bindings
-        .filter((b: any) => b.type === "durable_object_namespace")
-        .map((b: any) => [b.name, { className: b.className, useSQLite: true }]),
-    );
-    expect(deployedObjects).toEqual(local.durableObjects);
-    const deployedVars = Object.fromEntries(
-      script.bindings.filter((b: any) => b.type === "plain_text").map((b: any) => [b.name, b.text]),
-    );
-    expect(deployedVars).toEqual(local.bindings);
-    // The same rate limiters exist in both; only the local limit is more generous.
-    const deployedLimiters = script.bindings
-      .filter((b: any) => b.type === "ratelimit")
-      .map((b: any) => b.name);
-    expect(deployedLimiters).toEqual(Object.keys(local.ratelimits));
-    // Every class the migrations create as SQLite is bound with SQLite locally.
-    const sqliteClasses = script.migrations.steps.flatMap((s: any) => s.newSqliteClasses ?? []);
-    expect(sqliteClasses.sort()).toEqual(
-      Object.values(local.durableObjects)
-        .map((d) => d.className)
-        .sort(),
-    );
-  });
-});
-
-describe("stack config validation", () => {
-  it("names every missing or malformed setting and how to set it", async () => {
-    const run = runProgramUnderMocks({
-      stack: "staging",
-      config: { locationHint: "mars", compatibilityDate: "2026-13-45", workerName: "Bad_Name" },
-    });
-    await expect(run).rejects.toThrow(/accountId is missing: pulumi config set accountId .* -s staging/);
-    await expect(run).rejects.toThrow(/workersDevSubdomain is missing/);
-    await expect(run).rejects.toThrow(
-      /locationHint "mars" is not a location hint; use one of: wnam enam sam weur eeur apac apac-ne apac-se oc afr me/,
-    );
-    await expect(run).rejects.toThrow(/compatibilityDate "2026-13-45" must be a date/);
-    await expect(run).rejects.toThrow(/workerName "Bad_Name"/);
-  });
-
-  it("rejects an account id that is not 32 hex digits", async () => {
-    await expect(
-      runProgramUnderMocks({ stack: "prod", config: { ...account, accountId: "my-account" } }),
-    ).rejects.toThrow(/accountId "my-account" is not a Cloudflare account id/);
   });
 });

@@ -1,0 +1,42 @@
+import { randomUUID } from "node:crypto";
+import { expect } from "vitest";
+import { type MockRun, type MockRunOptions, runProgramUnderMocks } from "../../scripts/lib/pulumi-mocks.ts";
+
+/** What a team sets once per stack with `pulumi config set` (never committed): stand-ins for the tests. */
+export const ACCOUNT = "0123456789abcdef0123456789abcdef";
+export const ZONE = "fedcba9876543210fedcba9876543210";
+/** Unique per test run, so finding it anywhere it must not be is never a coincidence. */
+export const ADMIN_TOKEN = `admin-${randomUUID()}`;
+export const teamConfig = { accountId: ACCOUNT, workersDevSubdomain: "acme", adminToken: ADMIN_TOKEN };
+
+export const TYPES = {
+  stack: "pulumi:pulumi:Stack",
+  worker: "platform:cloudflare:DurableWorker",
+  script: "cloudflare:index/workersScript:WorkersScript",
+  workersDev: "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain",
+  customDomain: "cloudflare:index/workersCustomDomain:WorkersCustomDomain",
+} as const;
+
+/** Runs `pulumi up -s <stack>` under mocks with the team's settings (adminToken set with --secret). */
+export function deploy(
+  stack: string,
+  options: Omit<MockRunOptions, "stack" | "secretKeys"> = {},
+): Promise<MockRun> {
+  return runProgramUnderMocks({
+    ...options,
+    stack,
+    config: { ...teamConfig, ...options.config },
+    secretKeys: ["adminToken"],
+  });
+}
+
+export function resourcesOf(run: MockRun, type: string) {
+  return run.resources.filter((r) => r.type === type);
+}
+
+/** The one WorkersScript a run registers, its inputs loosely typed for assertions. */
+export function scriptOf(run: MockRun) {
+  const scripts = resourcesOf(run, TYPES.script);
+  expect(scripts).toHaveLength(1);
+  return scripts[0]!;
+}

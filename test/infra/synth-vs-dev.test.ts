@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
+import { environmentForStack, localStackSettings } from "../../scripts/lib/stack-environment.ts";
+import { type SynthResult, synthesize } from "../../scripts/lib/synth.ts";
+import { TYPES } from "./deploy-fixtures.ts";
+
+type Binding = { type: string; name: string; text?: string; className?: string };
+type Payload = { steps: { newSqliteClasses?: string[]; newClasses?: string[] }[] } | null;
+
+const scriptInputs = (synth: SynthResult) => {
+  const script = synth.resources.find((r) => r.type === TYPES.script);
+  if (!script) throw new Error("the synth has no WorkersScript");
+  return script.inputs as { bindings: Binding[]; compatibilityDate: string; compatibilityFlags: string[] };
+};
+
+// What `npm run synth -- <stack>` says the stack deploys must be what `npm run dev -- --env <stack>` runs:
+// the same Durable Objects (and storage), the same variables, the same secret names, the same runtime settings.
+describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s` agree", (stack) => {
+  it("on bindings, rate limiters, variables, secrets, compatibility and migrated storage", async () => {
+    const synth = await synthesize({ stack });
+    const settings = localStackSettings(stack);
+    if (!settings.ok) throw new Error(settings.problems.join("\n"));
+    const local = miniflareWorkerOptions(
+      environmentForStack(settings.settings, synth.outputs.buildId as string, { ADMIN_TOKEN: "local-token" }),
+    );
+    const script = scriptInputs(synth);
+    const payload = synth.migrations.payload as Payload;
+    const sqlite = new Set(payload?.steps.flatMap((s) => s.newSqliteClasses ?? []));
+
+    const deployedObjects = Object.fromEntries(
+      script.bindings
+        .filter((b) => b.type === "durable_object_namespace")
+        .map((b) => [b.name, { className: b.className, useSQLite: sqlite.has(b.className ?? "") }]),
+    );
+    expect(deployedObjects).toEqual(local.durableObjects);
+
+    const deployedVars = Object.fromEntries(
+      script.bindings.filter((b) => b.type === "plain_text").map((b) => [b.name, b.text]),
+    );
+    const deployedSecrets = script.bindings.filter((b) => b.type === "secret_text").map((b) => b.name);
+    const { ADMIN_TOKEN: localSecret, ...localVars } = local.bindings;
+    expect(deployedVars).toEqual(localVars);
+    expect(deployedSecrets).toEqual(["ADMIN_TOKEN"]);
+    expect(localSecret).toBe("local-token");
+
+    // The same rate limiters (the local limit is more generous unless the stack's is given).
+    const deployedLimiters = script.bindings.filter((b) => b.type === "ratelimit").map((b) => b.name);
+    expect(deployedLimiters).toEqual(Object.keys(local.ratelimits));
+
+    expect(script.compatibilityDate).toBe(local.compatibilityDate);
+    expect(script.compatibilityFlags).toEqual(local.compatibilityFlags);
+  });
+});

@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../scripts/lib/build.ts";
+import { readLocalSecrets } from "../../scripts/lib/local-secrets.ts";
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  // SIGTERM is dev's own "stop": it disposes workerd, then exits.
+  await Promise.all(
+    children
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map((child) => new Promise((exited) => child.once("exit", exited).kill("SIGTERM"))),
+  );
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** Starts `npm run dev -- ...args` on a free port and resolves with its URL and everything it printed. */
+function startDev(args: string[], env: Record<string, string> = {}): Promise<{ url: URL; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts", "--port", "0", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    children.push(child);
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /platform ready at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      if (ready?.[1]) setTimeout(() => resolve({ url: new URL(ready[1]!), output }), 50);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("exit", (code) => reject(new Error(`dev exited with ${code}:\n${output}`)));
+  });
+}
+
+describe("npm run dev -- --env <stack>", () => {
+  it("runs the platform with the stack's environment name and location hint, and its secrets", async () => {
+    const persist = await mkdtemp(path.join(tmpdir(), "dev-env-"));
+    dirs.push(persist);
+    const { url, output } = await startDev(["--env", "prod", "--persist-to", persist], {
+      ADMIN_TOKEN: "local",
+    });
+    const health = await (await fetch(new URL("/health", url))).json();
+    expect(health).toMatchObject({
+      status: "ok",
+      environment: "prod",
+      locationHint: "enam",
+      jurisdiction: null,
+    });
+    expect(output).toContain("(environment prod, location hint enam, build ");
+    expect(output).toContain("settings of stack prod: compatibility 2026-04-20 []; secrets: ADMIN_TOKEN");
+  });
+});
+
+describe("local secrets", () => {
+  it("come from the environment first, then a .dev.vars file, and are absent otherwise", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "dev-vars-"));
+    dirs.push(root);
+    expect(readLocalSecrets(root, {})).toEqual({});
+    await writeFile(path.join(root, ".dev.vars"), "# local only\nADMIN_TOKEN=from-file\nOTHER=x\n");
+    expect(readLocalSecrets(root, {})).toEqual({ ADMIN_TOKEN: "from-file" });
+    expect(readLocalSecrets(root, { ADMIN_TOKEN: "from-env" })).toEqual({ ADMIN_TOKEN: "from-env" });
+  });
+});

@@ -1,0 +1,169 @@
+import { execFile } from "node:child_process";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../scripts/lib/build.ts";
+import { REDACTED, SynthUsageError, synthesize } from "../../scripts/lib/synth.ts";
+import { latestMigrationTag } from "../../worker/manifest.ts";
+
+const WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript";
+type Run = { code: number; stdout: string; stderr: string };
+
+/** Runs `npm run synth -- ...args` as a user would (the script behind it), collecting both streams. */
+function synth(...args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "scripts/synth.ts", ...args],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+// Each run loads Pulumi and the Cloudflare provider SDK (about 3 s): start them together, once.
+const runs: Record<string, Run> = {};
+beforeAll(async () => {
+  const [staging, prod, unknownTag] = await Promise.all([
+    synth("staging"),
+    synth("prod"),
+    synth("staging", "--live-tag", "v99"),
+  ]);
+  Object.assign(runs, { staging, prod, unknownTag });
+}, 60_000);
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+describe.each([
+  ["staging", "wnam", false],
+  ["prod", "enam", true],
+])("npm run synth -- %s", (stack, hint, protect) => {
+  it("prints what the stack deploys as JSON on stdout, progress and placeholders on stderr", () => {
+    const { code, stdout, stderr } = runs[stack]!;
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(stderr).toContain(`synth: stack ${stack}`);
+    expect(stderr).toContain("placeholder for accountId");
+
+    expect(result).toMatchObject({ project: "do-platform", stack });
+    expect(result.placeholders.map((p: { key: string }) => p.key).sort()).toEqual([
+      "accountId",
+      "adminToken",
+      "workersDevSubdomain",
+    ]);
+    expect(result.outputs).toEqual({
+      url: `https://do-platform-${stack}.synth-placeholder.workers.dev`,
+      buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
+      scriptName: `do-platform-${stack}`,
+      migrationTag: latestMigrationTag(),
+      locationHint: hint,
+    });
+    expect(result.migrations).toEqual({
+      liveTag: null,
+      payload: { newTag: latestMigrationTag(), steps: expect.any(Array) },
+    });
+
+    const script = result.resources.find((r: { type: string }) => r.type === WORKERS_SCRIPT);
+    expect(script).toMatchObject({
+      name: `do-platform-${stack}-script`,
+      protect,
+      secretInputs: ["bindings"],
+    });
+    expect(script.inputs.bindings).toContainEqual({
+      type: "plain_text",
+      name: "DO_LOCATION_HINT",
+      text: hint,
+    });
+    expect(script.inputs.bindings).toContainEqual({
+      type: "secret_text",
+      name: "ADMIN_TOKEN",
+      text: REDACTED,
+    });
+    expect(script.inputs.content).toMatch(new RegExp(`^\\[\\d+ bytes, sha256 ${result.outputs.buildId}\\]$`));
+    for (const resource of result.resources) {
+      expect(Object.keys(resource).sort()).toEqual(["inputs", "name", "protect", "secretInputs", "type"]);
+    }
+  });
+});
+
+describe("npm run synth, refusals", () => {
+  it("stops on a live tag the history does not contain: the message on stderr, nothing on stdout", () => {
+    const { code, stdout, stderr } = runs.unknownTag!;
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/synth: The deployed script reports migration tag "v99"/);
+  });
+
+  it("stops on a misconfigured stack, naming what to set", async () => {
+    await expect(synthesize({ stack: "prod", config: { locationHint: "mars" } })).rejects.toThrow(
+      'locationHint "mars" is not a location hint; use one of: wnam enam',
+    );
+  });
+
+  it("refuses a secret on the command line", async () => {
+    const attempt = synthesize({ stack: "staging", config: { adminToken: "hunter2" } });
+    await expect(attempt).rejects.toBeInstanceOf(SynthUsageError);
+    await expect(attempt).rejects.toThrow("adminToken is a secret: never pass it on a command line");
+  });
+
+  it("refuses an unknown stack", async () => {
+    await expect(synthesize({ stack: "nope" })).rejects.toThrow("No stack file Pulumi.nope.yaml");
+  });
+});
+
+describe("synth with --live-tag and --config", () => {
+  it("sends no migration for a script already at the last tag, and uses the team's account", async () => {
+    const result = await synthesize({
+      stack: "staging",
+      liveTag: latestMigrationTag(),
+      config: { accountId: "0123456789abcdef0123456789abcdef" },
+    });
+    expect(result.migrations).toEqual({ liveTag: latestMigrationTag(), payload: null });
+    const script = result.resources.find((r) => r.type === WORKERS_SCRIPT);
+    expect(script?.inputs).not.toHaveProperty("migrations");
+    expect(script?.inputs.accountId).toBe("0123456789abcdef0123456789abcdef");
+    expect(result.placeholders.map((p) => p.key)).not.toContain("accountId");
+  });
+});
+
+describe("synth with a team's real stack file", () => {
+  const teamRoot = async (stack: string, lines: string[]) => {
+    const root = await mkdtemp(path.join(tmpdir(), "synth-"));
+    dirs.push(root);
+    await copyFile(path.join(ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+    await writeFile(path.join(root, `Pulumi.${stack}.yaml`), `${lines.join("\n")}\n`);
+    return root;
+  };
+
+  it("uses the team's settings, and a placeholder for an encrypted secret it cannot decrypt", async () => {
+    const root = await teamRoot("team", [
+      "encryptionsalt: v1:abc",
+      "config:",
+      "  do-platform:accountId: 0123456789abcdef0123456789abcdef",
+      "  do-platform:workersDevSubdomain: acme",
+      "  do-platform:adminToken:",
+      "    secure: v1:Zm9vYmFyYmF6",
+      "  cloudflare:apiToken:",
+      "    secure: v1:cXV4cXV1eA==",
+    ]);
+    const result = await synthesize({ stack: "team", root });
+    expect(result.placeholders).toEqual([
+      {
+        key: "adminToken",
+        value: REDACTED,
+        reason: expect.stringContaining("encrypted in Pulumi.team.yaml"),
+      },
+    ]);
+    expect(result.outputs.url).toBe("https://do-platform-team.acme.workers.dev");
+    expect(JSON.stringify(result)).not.toContain("v1:Zm9vYmFyYmF6");
+  });
+
+  it("refuses to run when the stack file holds the admin token in clear text, without echoing it", async () => {
+    const root = await teamRoot("leaky", ["config:", "  do-platform:adminToken: hunter2"]);
+    const attempt = synthesize({ stack: "leaky", root });
+    await expect(attempt).rejects.toThrow(/adminToken was set without --secret/);
+    await expect(attempt).rejects.not.toThrow("hunter2");
+  });
+});
