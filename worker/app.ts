@@ -4,6 +4,7 @@ import type { AppEnv } from "./http/app-env.ts";
 import { ApiError, notFoundOrMethodNotAllowed, onError } from "./http/errors.ts";
 import { counters } from "./routes/counters.ts";
 import { health } from "./routes/health.ts";
+import { schedulers } from "./routes/schedulers.ts";
 
 /** Largest request body any route accepts; larger ones are refused before they are read in full. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -25,6 +26,7 @@ export function createApp() {
   );
   app.route("/", health);
   app.route("/api/counters", counters);
+  app.route("/api/schedulers", schedulers);
   app.notFound(notFoundOrMethodNotAllowed(app as unknown as Hono<never>));
   app.onError(onError);
   return app;

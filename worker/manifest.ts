@@ -44,11 +44,17 @@ export const durableObjects = {
     storage: "sqlite",
     description: "Named and unique-id counters with atomic increments.",
   },
+  SCHEDULER: {
+    className: "Scheduler",
+    storage: "sqlite",
+    description: "Named job schedulers: one-off, recurring and cron jobs run on the object's alarm.",
+  },
 } as const satisfies Record<string, DurableObjectDeclaration>;
 
 /** Append-only. See the note at the top of this file. */
 export const migrations = [
   { tag: "v1", steps: { newSqliteClasses: ["Counter"] } },
+  { tag: "v2", steps: { newSqliteClasses: ["Scheduler"] } },
 ] as const satisfies readonly MigrationEntry[];
 
 /** Runtime defaults; a stack may override them in its config. Local workerd accepts dates up to 2026-05-03. */

@@ -1,5 +1,5 @@
-import type { Benchmark } from "./types.ts";
 import { runLoad } from "./load.ts";
+import type { Benchmark } from "./types.ts";
 
 const CONNECTIONS = 50;
 const DURATION_MS = 5_000;

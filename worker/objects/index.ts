@@ -1,3 +1,4 @@
 // Every Durable Object class the manifest binds. worker/env.ts types bindings from this module, and the worker
 // entry re-exports it so the bundle exports each class (the build verifies that against the manifest).
 export { Counter } from "./counter.ts";
+export { Scheduler } from "./scheduler.ts";

@@ -1,0 +1,98 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../worker/app.ts";
+import { MAX_ACTION_BYTES, MAX_PENDING_JOBS, RUNS_KEPT_PER_JOB } from "../../worker/scheduler/limits.ts";
+import { HOUR, increment, job, makeDue, newScheduler, schedule, uniqueCounter } from "./support/scheduler.ts";
+
+const app = createApp();
+const post = (scheduler: string, body: unknown) =>
+  app.request(
+    `/api/schedulers/${scheduler}/jobs`,
+    { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } },
+    env,
+  );
+
+describe("limits", () => {
+  it(`refuses the job after ${MAX_PENDING_JOBS} pending ones with 429 JSON, and accepts again once one is cancelled`, async () => {
+    const name = `limits-${crypto.randomUUID()}`;
+    const stub = env.SCHEDULER.get(env.SCHEDULER.idFromName(name));
+    const first = await schedule(stub, { action: increment(uniqueCounter()) });
+    // Fill up to the limit directly in the table: ten thousand requests would only make this test slow.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO jobs (id, status, kind, action, max_attempts, due_at, next_run_at, created_at, updated_at)
+         SELECT 'bulk-' || i, 'scheduled', 'once', '{"type":"counter.increment","counter":"x","by":1}', 5, ?, ?, ?, ?
+         FROM n`,
+        MAX_PENDING_JOBS - 1,
+        Date.now() + HOUR,
+        Date.now() + HOUR,
+        Date.now(),
+        Date.now(),
+      );
+    });
+    const body = { delayMs: 60_000, action: increment("c") };
+    const refused = await post(name, body);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ error: { code: "too_many_jobs", message: expect.any(String) } });
+    expect((await stub.stats()).jobs.scheduled).toBe(MAX_PENDING_JOBS);
+    await app.request(`/api/schedulers/${name}/jobs/${first.id}`, { method: "DELETE" }, env);
+    expect((await post(name, body)).status).toBe(201);
+    expect((await stub.stats()).jobs.scheduled).toBe(MAX_PENDING_JOBS);
+  });
+
+  it(`refuses an action over ${MAX_ACTION_BYTES} bytes (reachable over RPC; HTTP bodies stop at 64 KiB first)`, async () => {
+    const stub = newScheduler();
+    const action = { type: "webhook", url: "https://example.com/", body: "x".repeat(MAX_ACTION_BYTES) };
+    const result = await stub.schedule({
+      schedule: { kind: "delay", delayMs: HOUR },
+      action,
+      maxAttempts: 5,
+    });
+    expect(result).toMatchObject({ ok: false, code: "payload_too_large" });
+    expect((await stub.stats()).jobs.scheduled).toBe(0);
+    const fits = { ...action, body: "x".repeat(MAX_ACTION_BYTES - 200) };
+    expect(
+      await stub.schedule({ schedule: { kind: "delay", delayMs: HOUR }, action: fits, maxAttempts: 5 }),
+    ).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it("validates actions and maxAttempts sent over RPC as strictly as over HTTP", async () => {
+    const stub = newScheduler();
+    const spec = { schedule: { kind: "delay", delayMs: HOUR }, maxAttempts: 5 } as const;
+    expect(await stub.schedule({ ...spec, action: { type: "nope" } })).toMatchObject({
+      ok: false,
+      code: "invalid_action",
+    });
+    expect(
+      await stub.schedule({ ...spec, action: { type: "webhook", url: "file:///etc/passwd" } }),
+    ).toMatchObject({
+      ok: false,
+      code: "invalid_action",
+      message: expect.stringContaining("http or https"),
+    });
+    expect(await stub.schedule({ ...spec, maxAttempts: 0, action: increment("c") })).toMatchObject({
+      ok: false,
+      code: "invalid_schedule",
+    });
+    expect((await stub.stats()).jobs.scheduled).toBe(0);
+  });
+
+  it(`keeps the ${RUNS_KEPT_PER_JOB} most recent runs of a job`, async () => {
+    const stub = newScheduler();
+    const created = await schedule(stub, {
+      schedule: { kind: "every", everyMs: 1000 },
+      action: increment(uniqueCounter()),
+    });
+    for (let i = 0; i < RUNS_KEPT_PER_JOB + 3; i++) {
+      await makeDue(stub);
+      await runDurableObjectAlarm(stub);
+    }
+    const runs = (await job(stub, created.id)).runs;
+    expect(runs).toHaveLength(RUNS_KEPT_PER_JOB);
+    expect(runs.every((r) => r.outcome === "succeeded")).toBe(true);
+    expect((await stub.stats()).attempts).toBe(RUNS_KEPT_PER_JOB + 3);
+  });
+});
