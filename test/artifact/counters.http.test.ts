@@ -21,7 +21,7 @@ describe("GET /health", () => {
       status: "ok",
       environment: "test",
       buildId: inject("buildId"),
-      migrationTag: "v1",
+      migrationTag: "v2",
     });
   });
 });

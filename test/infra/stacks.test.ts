@@ -32,20 +32,24 @@ describe.each([
     });
     expect(script.bindings).toEqual([
       { type: "durable_object_namespace", name: "COUNTER", className: "Counter" },
+      { type: "durable_object_namespace", name: "SCHEDULER", className: "Scheduler" },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
-      { type: "plain_text", name: "MIGRATION_TAG", text: "v1" },
+      { type: "plain_text", name: "MIGRATION_TAG", text: "v2" },
       { type: "plain_text", name: "DO_LOCATION_HINT", text: hint },
     ]);
   });
 
   it("sends every migration to a script that has none, and exports the URL", async () => {
     const run = await runProgramUnderMocks({ stack, config: account });
-    expect(scriptOf(run).migrations).toEqual({ newTag: "v1", steps: [{ newSqliteClasses: ["Counter"] }] });
+    expect(scriptOf(run).migrations).toEqual({
+      newTag: "v2",
+      steps: [{ newSqliteClasses: ["Counter"] }, { newSqliteClasses: ["Scheduler"] }],
+    });
     expect(run.outputs).toMatchObject({
       url: `https://do-platform-${stack}.acme.workers.dev`,
       scriptName: `do-platform-${stack}`,
-      migrationTag: "v1",
+      migrationTag: "v2",
       locationHint: hint,
     });
     const subdomain = run.resources.find(
@@ -58,8 +62,17 @@ describe.each([
     });
   });
 
-  it("sends no migrations when the live tag is already the last one (pulumi up twice is safe)", async () => {
+  it("sends only the Scheduler migration to a script at v1, conditioned on v1", async () => {
     const run = await runProgramUnderMocks({ stack, config: account, liveTag: "v1" });
+    expect(scriptOf(run).migrations).toEqual({
+      oldTag: "v1",
+      newTag: "v2",
+      steps: [{ newSqliteClasses: ["Scheduler"] }],
+    });
+  });
+
+  it("sends no migrations when the live tag is already the last one (pulumi up twice is safe)", async () => {
+    const run = await runProgramUnderMocks({ stack, config: account, liveTag: "v2" });
     expect(scriptOf(run).migrations).toBeUndefined();
     expect(run.invokes).toEqual([
       { token: "cloudflare:index/getWorkersScripts:getWorkersScripts", args: { accountId: ACCOUNT } },

@@ -38,8 +38,8 @@ describe("the worker build", () => {
       buildId: createHash("sha256").update(bytes).digest("hex"),
       mainModule: "index.js",
       sizes: { raw: bytes.byteLength, gzip: expect.any(Number) },
-      exports: expect.arrayContaining(["Counter", "default"]),
-      migrationTag: "v1",
+      exports: expect.arrayContaining(["Counter", "Scheduler", "default"]),
+      migrationTag: "v2",
       esbuildVersion: expect.any(String),
     });
     expect(record.sizes.gzip).toBeLessThan(record.sizes.raw);
@@ -50,9 +50,9 @@ describe("the worker build", () => {
 
   it("fails with a clear message when a bound class is not exported", () => {
     expect(() => assertBoundClassesExported(["default"])).toThrow(BuildError);
-    expect(() => assertBoundClassesExported(["default"])).toThrow(
+    expect(() => assertBoundClassesExported(["Scheduler", "default"])).toThrow(
       /does not export Counter \(bound as COUNTER\), which worker\/manifest.ts binds/,
     );
-    expect(() => assertBoundClassesExported(["Counter", "default"])).not.toThrow();
+    expect(() => assertBoundClassesExported(["Counter", "Scheduler", "default"])).not.toThrow();
   });
 });

@@ -8,6 +8,10 @@ const between = (min: number, max: number) => {
   return z.int(error).check(z.minimum(min, error), z.maximum(max, error));
 };
 
+const runAtError = {
+  error: "must be epoch milliseconds (an integer) or an ISO 8601 time with a zone, like 2030-01-01T09:00:00Z",
+};
+
 const TIMINGS = ["runAt", "delayMs", "everyMs", "cron"] as const;
 
 /**
@@ -17,10 +21,7 @@ const TIMINGS = ["runAt", "delayMs", "everyMs", "cron"] as const;
 export const createJobBody = z
   .strictObject({
     runAt: z.optional(
-      z.union([z.int(), z.iso.datetime({ offset: true })], {
-        error:
-          "must be epoch milliseconds (an integer) or an ISO 8601 time with a zone, like 2030-01-01T09:00:00Z",
-      }),
+      z.union([z.int(runAtError), z.iso.datetime({ offset: true, ...runAtError })], runAtError),
     ),
     delayMs: z.optional(between(0, MAX_HORIZON_MS)),
     everyMs: z.optional(between(MIN_EVERY_MS, MAX_HORIZON_MS)),

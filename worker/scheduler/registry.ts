@@ -19,7 +19,7 @@ export const actionSchema = z.discriminatedUnion(
   actions.map((action) => action.schema) as unknown as Schemas,
   {
     error: (issue) =>
-      issue.code === "invalid_union" ? `type must be one of ${ACTION_TYPES.join(", ")}` : undefined,
+      issue.code === "invalid_union" ? `must be one of ${ACTION_TYPES.join(", ")}` : undefined,
   },
 );
 

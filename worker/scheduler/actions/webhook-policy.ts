@@ -8,7 +8,7 @@ import type { Env } from "../../env.ts";
  */
 export function webhookTargetProblem(url: URL, _env: Env): string | undefined {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `url must be http or https, not ${url.protocol.replace(/:$/, "")}`;
+    return `must be http or https, not ${url.protocol.replace(/:$/, "")}`;
   }
   return undefined;
 }
