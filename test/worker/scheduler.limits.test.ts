@@ -1,7 +1,12 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../worker/app.ts";
-import { MAX_ACTION_BYTES, MAX_PENDING_JOBS, RUNS_KEPT_PER_JOB } from "../../worker/scheduler/limits.ts";
+import {
+  FINISHED_JOBS_KEPT,
+  MAX_ACTION_BYTES,
+  MAX_PENDING_JOBS,
+  RUNS_KEPT_PER_JOB,
+} from "../../worker/scheduler/limits.ts";
 import { HOUR, increment, job, makeDue, newScheduler, schedule, uniqueCounter } from "./support/scheduler.ts";
 
 const app = createApp();
@@ -94,5 +99,33 @@ describe("limits", () => {
     expect(runs).toHaveLength(RUNS_KEPT_PER_JOB);
     expect(runs.every((r) => r.outcome === "succeeded")).toBe(true);
     expect((await stub.stats()).attempts).toBe(RUNS_KEPT_PER_JOB + 3);
+  });
+
+  it(`keeps the ${FINISHED_JOBS_KEPT} most recently finished jobs and drops older ones`, async () => {
+    const stub = newScheduler();
+    const oldest = Date.now() - 10 * HOUR;
+    // Finished jobs, oldest first, inserted directly: producing ten thousand real runs would only be slow.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO jobs (id, status, kind, action, max_attempts, due_at, attempts, created_at, updated_at)
+         SELECT 'old-' || i, 'completed', 'once', '{"type":"counter.increment","counter":"x","by":1}', 5, ?, 1, ?, ? + i
+         FROM n`,
+        FINISHED_JOBS_KEPT + 5,
+        oldest,
+        oldest,
+        oldest,
+      );
+    });
+    const counter = uniqueCounter();
+    const fresh = await schedule(stub, { action: increment(counter) });
+    await makeDue(stub);
+    await runDurableObjectAlarm(stub);
+    const stats = await stub.stats();
+    expect(stats.jobs).toEqual({ scheduled: 0, completed: FINISHED_JOBS_KEPT, failed: 0, cancelled: 0 });
+    expect(await stub.get("old-1")).toBeNull();
+    expect(await stub.get("old-6")).toBeNull();
+    expect(await stub.get("old-7")).not.toBeNull();
+    expect((await job(stub, fresh.id)).runs).toHaveLength(1);
   });
 });

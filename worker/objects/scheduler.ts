@@ -66,6 +66,11 @@ export class Scheduler extends DurableObject<Env> {
   private readonly store: JobStore;
   /** Jobs with an attempt in flight in this instance: never started twice, whatever the alarm does meanwhile. */
   private readonly running = new Set<string>();
+  /**
+   * The alarm time this instance last read or set; undefined when unknown. Only this object sets its alarm, so
+   * the cache saves a storage round trip on most writes (scheduling into a busy scheduler rarely moves the alarm).
+   */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -161,6 +166,8 @@ export class Scheduler extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // The runtime has consumed the alarm that fired: forget what was cached.
+    this.alarmAt = undefined;
     this.store.bumpStat("alarm_invocations");
     const started = Date.now();
     try {
@@ -240,11 +247,10 @@ export class Scheduler extends DurableObject<Env> {
   /** Points the alarm at the earliest next run, or deletes it when no job is scheduled. */
   private async rearm(): Promise<void> {
     const next = this.store.earliestNextRun();
-    const current = await this.ctx.storage.getAlarm();
-    if (next === null) {
-      if (current !== null) await this.ctx.storage.deleteAlarm();
-    } else if (current !== next) {
-      await this.ctx.storage.setAlarm(next);
-    }
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (next === this.alarmAt) return;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+    this.alarmAt = next;
   }
 }

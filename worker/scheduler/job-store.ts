@@ -276,6 +276,10 @@ export class JobStore {
 
   /** Drops the oldest finished jobs (and their runs) beyond FINISHED_JOBS_KEPT. */
   pruneFinished(): void {
+    const finished = this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status != 'scheduled'")
+      .one().n;
+    if (finished <= FINISHED_JOBS_KEPT) return;
     const dropped = this.sql.exec(
       `DELETE FROM jobs WHERE seq IN (
          SELECT seq FROM jobs WHERE status != 'scheduled' ORDER BY updated_at DESC, seq DESC LIMIT -1 OFFSET ?)`,
