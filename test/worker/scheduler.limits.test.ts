@@ -128,4 +128,23 @@ describe("limits", () => {
     expect(await stub.get("old-7")).not.toBeNull();
     expect((await job(stub, fresh.id)).runs).toHaveLength(1);
   });
+
+  it("ends a list page early when its jobs carry large actions, and the cursor reaches them all", async () => {
+    const stub = newScheduler();
+    const big = { type: "webhook", url: "https://example.com/", body: "x".repeat(60_000) };
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await schedule(stub, { action: big })).id);
+    const first = await stub.list({ limit: 1000 });
+    expect(first.jobs.length).toBeGreaterThan(0);
+    expect(first.jobs.length).toBeLessThan(40);
+    expect(first.nextCursor).not.toBeNull();
+    const seen = first.jobs.map((j) => j.id);
+    let cursor = first.nextCursor;
+    while (cursor) {
+      const page = await stub.list({ limit: 1000, cursor });
+      seen.push(...page.jobs.map((j) => j.id));
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(ids);
+  });
 });

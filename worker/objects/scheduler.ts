@@ -51,6 +51,10 @@ export interface SchedulerStats {
 /** Due jobs taken per query inside one alarm invocation. */
 const DUE_BATCH = 256;
 
+/** A list page stops adding jobs past about this much JSON (the rest follows with the cursor). */
+const MAX_PAGE_BYTES = 2 * 1024 * 1024;
+const ROW_OVERHEAD_BYTES = 400;
+
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -126,8 +130,16 @@ export class Scheduler extends DurableObject<Env> {
       return { jobs: [], nextCursor: null };
     const afterSeq = options.cursor ? Number(options.cursor) : 0;
     const rows = this.store.list({ status: options.status, afterSeq, limit: options.limit + 1 });
-    const page = rows.slice(0, options.limit);
-    const more = rows.length > options.limit;
+    // Actions may be up to 64 KiB each: a page also ends early at about MAX_PAGE_BYTES, so a full page of large
+    // jobs stays a reasonable response (the cursor carries on from there).
+    const page: JobRow[] = [];
+    let bytes = 0;
+    for (const row of rows.slice(0, options.limit)) {
+      bytes += row.action.length + ROW_OVERHEAD_BYTES;
+      if (page.length > 0 && bytes > MAX_PAGE_BYTES) break;
+      page.push(row);
+    }
+    const more = rows.length > page.length;
     return { jobs: page.map(jobView), nextCursor: more ? String(page.at(-1)!.seq) : null };
   }
 
