@@ -6,6 +6,7 @@ import { corsPolicy, securityHeaders } from "./http/security-headers.ts";
 import { counters } from "./routes/counters.ts";
 import { health } from "./routes/health.ts";
 import { rooms } from "./routes/rooms.ts";
+import { schedulers } from "./routes/schedulers.ts";
 import { web } from "./routes/web.ts";
 
 /** Largest request body any route accepts; larger ones are refused before they are read in full. */
@@ -32,6 +33,7 @@ export function createApp() {
   app.route("/api/counters", counters);
   app.route("/api/rooms", rooms);
   app.route("/", web);
+  app.route("/api/schedulers", schedulers);
   app.notFound(notFoundOrMethodNotAllowed(app as unknown as Hono<never>));
   app.onError(onError);
   return app;

@@ -49,12 +49,18 @@ export const durableObjects = {
     storage: "sqlite",
     description: "Chat rooms: hibernatable WebSockets and the last 1,000 messages.",
   },
+  SCHEDULER: {
+    className: "Scheduler",
+    storage: "sqlite",
+    description: "Named job schedulers: one-off, recurring and cron jobs run on the object's alarm.",
+  },
 } as const satisfies Record<string, DurableObjectDeclaration>;
 
 /** Append-only. See the note at the top of this file. */
 export const migrations = [
   { tag: "v1", steps: { newSqliteClasses: ["Counter"] } },
   { tag: "v2", steps: { newSqliteClasses: ["ChatRoom"] } },
+  { tag: "v3", steps: { newSqliteClasses: ["Scheduler"] } },
 ] as const satisfies readonly MigrationEntry[];
 
 /** A Workers rate-limiting binding (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/). */

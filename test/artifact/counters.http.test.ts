@@ -21,7 +21,7 @@ describe("GET /health", () => {
       status: "ok",
       environment: "test",
       buildId: inject("buildId"),
-      migrationTag: "v2",
+      migrationTag: "v3",
     });
   });
 });

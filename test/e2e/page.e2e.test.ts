@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { call, startBuiltPlatform, TEST_ADMIN_TOKEN, uniqueName } from "../support/platform.ts";
 import { launchChromium } from "./browser.ts";
 
 let platform: LocalPlatform;
@@ -119,27 +119,27 @@ describe("the page in a real browser", () => {
     await bob.close();
   });
 
-  it("schedules a counter job, or shows the API's error where the scheduler is not deployed", async () => {
+  it("refuses to schedule without the admin token and shows why, then schedules with it", async () => {
     const page = await openPage();
     const counter = uniqueName("job");
     await page.getByRole("textbox", { name: "Counter to increment" }).fill(counter);
     await page.getByLabel("Delay (seconds)").fill("1");
+    await page.getByLabel("Admin token").fill("not-the-token");
     await page.getByRole("button", { name: "Schedule" }).click();
-    const probe = await call(platform.url, "/api/schedulers/probe/jobs", { method: "POST", json: {} });
-    if (probe.status === 404 && probe.body.error?.code === "not_found") {
-      await expect
-        .poll(() => page.locator("#job-error").textContent())
-        .toMatch(/^No route matches POST \/api\/schedulers\/default\/jobs\. \(not_found, HTTP 404\)$/);
-      await screenshot(page, "scheduler.png");
-    } else {
-      await expect.poll(() => page.locator("#job-id").textContent()).toMatch(/\S/);
-      await expect.poll(() => page.locator("#job-status").textContent()).toMatch(/\S/);
-      await expect
-        .poll(async () => (await call(platform.url, `/api/counters/${counter}`)).body.count, {
-          timeout: 15_000,
-        })
-        .toBe(1);
-    }
+    await expect
+      .poll(() => page.locator("#job-error").textContent())
+      .toMatch(/^The admin token is not valid\. \(unauthorized, HTTP 401\)$/);
+    await page.getByLabel("Admin token").fill(TEST_ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Schedule" }).click();
+    await expect.poll(() => page.locator("#job-id").textContent()).toMatch(/\S/);
+    await expect.poll(() => page.locator("#job-status").textContent()).toMatch(/\S/);
+    await expect
+      .poll(async () => (await call(platform.url, `/api/counters/${counter}`)).body.count, {
+        timeout: 15_000,
+      })
+      .toBe(1);
+    await expect.poll(() => page.locator("#job-status").textContent(), { timeout: 10_000 }).toBe("completed");
+    await screenshot(page, "scheduler.png");
     await page.close();
   });
 

@@ -22,10 +22,11 @@ describe.each([
     expect(script.inputs.bindings).toEqual([
       { type: "durable_object_namespace", name: "COUNTER", className: "Counter" },
       { type: "durable_object_namespace", name: "CHAT_ROOM", className: "ChatRoom" },
+      { type: "durable_object_namespace", name: "SCHEDULER", className: "Scheduler" },
       { type: "ratelimit", name: "PUBLIC_WRITES", namespaceId: "1001", simple: { limit: 120, period: 60 } },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
-      { type: "plain_text", name: "MIGRATION_TAG", text: "v2" },
+      { type: "plain_text", name: "MIGRATION_TAG", text: "v3" },
       { type: "plain_text", name: "RATE_LIMIT_PERIOD", text: "60" },
       { type: "plain_text", name: "DO_LOCATION_HINT", text: hint },
       { type: "secret_text", name: "ADMIN_TOKEN", text: expect.any(String) },
@@ -44,14 +45,18 @@ describe.each([
   it("sends every migration to a script that has none, and exports the workers.dev URL", async () => {
     const run = await deploy(stack);
     expect(scriptOf(run).inputs.migrations).toEqual({
-      newTag: "v2",
-      steps: [{ newSqliteClasses: ["Counter"] }, { newSqliteClasses: ["ChatRoom"] }],
+      newTag: "v3",
+      steps: [
+        { newSqliteClasses: ["Counter"] },
+        { newSqliteClasses: ["ChatRoom"] },
+        { newSqliteClasses: ["Scheduler"] },
+      ],
     });
     expect(run.outputs).toEqual({
       url: `https://do-platform-${stack}.acme.workers.dev`,
       buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
       scriptName: `do-platform-${stack}`,
-      migrationTag: "v2",
+      migrationTag: "v3",
       locationHint: hint,
     });
     const [workersDev] = resourcesOf(run, TYPES.workersDev);
@@ -109,8 +114,8 @@ describe.each([
     const run = await deploy(stack, { liveTag: "v1" });
     expect(scriptOf(run).inputs.migrations).toEqual({
       oldTag: "v1",
-      newTag: "v2",
-      steps: [{ newSqliteClasses: ["ChatRoom"] }],
+      newTag: "v3",
+      steps: [{ newSqliteClasses: ["ChatRoom"] }, { newSqliteClasses: ["Scheduler"] }],
     });
   });
 

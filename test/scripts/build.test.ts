@@ -38,8 +38,8 @@ describe("the worker build", () => {
       buildId: createHash("sha256").update(bytes).digest("hex"),
       mainModule: "index.js",
       sizes: { raw: bytes.byteLength, gzip: expect.any(Number) },
-      exports: expect.arrayContaining(["Counter", "default"]),
-      migrationTag: "v2",
+      exports: expect.arrayContaining(["ChatRoom", "Counter", "Scheduler", "default"]),
+      migrationTag: "v3",
       esbuildVersion: expect.any(String),
     });
     expect(record.sizes.gzip).toBeLessThan(record.sizes.raw);
@@ -50,12 +50,12 @@ describe("the worker build", () => {
 
   it("fails with a clear message when a bound class is not exported", () => {
     expect(() => assertBoundClassesExported(["default"])).toThrow(BuildError);
-    expect(() => assertBoundClassesExported(["ChatRoom", "default"])).toThrow(
+    expect(() => assertBoundClassesExported(["ChatRoom", "Scheduler", "default"])).toThrow(
       /does not export Counter \(bound as COUNTER\), which worker\/manifest.ts binds/,
     );
     expect(() => assertBoundClassesExported(["default"])).toThrow(
-      /does not export Counter \(bound as COUNTER\), ChatRoom \(bound as CHAT_ROOM\)/,
+      /does not export Counter \(bound as COUNTER\), ChatRoom \(bound as CHAT_ROOM\), Scheduler \(bound as SCHEDULER\)/,
     );
-    expect(() => assertBoundClassesExported(["ChatRoom", "Counter", "default"])).not.toThrow();
+    expect(() => assertBoundClassesExported(["ChatRoom", "Counter", "Scheduler", "default"])).not.toThrow();
   });
 });

@@ -36,4 +36,12 @@ export async function call(base: URL, path: string, init: RequestInit & { json?:
   return { status: res.status, headers: res.headers, body: body as any };
 }
 
+/** `call` with the admin token: for suites acting as the operator (scheduler writes, resets). */
+export function callAsAdmin(base: URL, path: string, init: RequestInit & { json?: unknown } = {}) {
+  return call(base, path, {
+    ...init,
+    headers: { ...adminHeaders, ...(init.headers as Record<string, string>) },
+  });
+}
+
 export const uniqueName = (prefix = "t") => `${prefix}-${crypto.randomUUID()}`;

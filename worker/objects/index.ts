@@ -3,3 +3,4 @@
 
 export { ChatRoom } from "./chat-room.ts";
 export { Counter } from "./counter.ts";
+export { Scheduler } from "./scheduler.ts";

@@ -84,6 +84,11 @@ export const PAGE_HTML = `<!doctype html>
           <label for="job-delay">Delay (seconds)</label>
           <input id="job-delay" name="delay" type="number" min="0" step="1" value="5" required>
         </div>
+        <div class="wide">
+          <label for="job-token">Admin token</label>
+          <input id="job-token" name="token" type="password" required autocomplete="off" spellcheck="false" aria-describedby="job-token-help">
+          <small id="job-token-help">Scheduling is an operator action: paste the environment's ADMIN_TOKEN (npm run dev prints it).</small>
+        </div>
       </div>
       <div class="actions">
         <button type="submit">Schedule</button>

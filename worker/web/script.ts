@@ -8,8 +8,9 @@ const seg = encodeURIComponent;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const USER = /^[A-Za-z0-9_.-]{1,32}$/;
 
-async function api(method, path, body) {
+async function api(method, path, body, token) {
   const init = { method, headers: {} };
+  if (token) init.headers.authorization = "Bearer " + token;
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -208,7 +209,8 @@ $("job-form").addEventListener("submit", (e) => {
     const scheduler = $("job-scheduler").value.trim();
     const delayMs = Math.round(Number($("job-delay").value) * 1000);
     const action = { type: "counter.increment", counter: $("job-counter").value.trim(), by: Number($("job-by").value) };
-    const j = await api("POST", "/api/schedulers/" + seg(scheduler) + "/jobs", { delayMs, action });
+    const token = $("job-token").value.trim();
+    const j = await api("POST", "/api/schedulers/" + seg(scheduler) + "/jobs", { delayMs, action }, token);
     showJob(j, scheduler);
     // Look again once the job should have run, so its new status shows without a click.
     setTimeout(() => guarded($("job-error"), null, checkJob), delayMs + 1500);

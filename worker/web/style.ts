@@ -44,4 +44,5 @@ output { font-weight: 700; font-variant-numeric: tabular-nums; }
 .job dt { font-weight: 600; }
 .job dd { margin: 0; overflow-wrap: anywhere; }
 [hidden] { display: none !important; }
+.fields .wide { grid-column: 1 / -1; }
 `;

@@ -1,0 +1,146 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { RETRY_BASE_MS, RETRY_CAP_MS } from "../../worker/scheduler/limits.ts";
+import { retryDelayMs } from "../../worker/scheduler/timing.ts";
+import {
+  alarmAt,
+  counterValue,
+  increment,
+  job,
+  MINUTE,
+  makeDue,
+  newScheduler,
+  schedule,
+  uniqueCounter,
+  unreachableWebhook,
+} from "./support/scheduler.ts";
+
+describe("retries", () => {
+  it("retries a failing action with exponential backoff, then fails the job with its last error and keeps it", async () => {
+    const stub = newScheduler();
+    const created = await schedule(stub, { action: unreachableWebhook, maxAttempts: 3 });
+    const dueAt = created.nextRunAt;
+    for (const attempt of [1, 2]) {
+      await makeDue(stub);
+      const before = Date.now();
+      await runDurableObjectAlarm(stub);
+      const after = Date.now();
+      const retrying = await job(stub, created.id);
+      expect(retrying).toMatchObject({
+        status: "scheduled",
+        attempts: attempt,
+        lastError: expect.any(String),
+      });
+      // Backoff doubles per attempt and is jittered into the upper half of its window.
+      const window = RETRY_BASE_MS * 2 ** (attempt - 1);
+      const retryAt = Date.parse(retrying.nextRunAt!);
+      expect(retryAt).toBeGreaterThanOrEqual(before + window / 2);
+      expect(retryAt).toBeLessThanOrEqual(after + window);
+      expect(await alarmAt(stub)).toBe(retryAt);
+    }
+    await makeDue(stub);
+    await runDurableObjectAlarm(stub);
+    const failed = await job(stub, created.id);
+    expect(failed).toMatchObject({
+      status: "failed",
+      attempts: 3,
+      nextRunAt: null,
+      lastError: expect.stringMatching(/^POST http:\/\/127\.0\.0\.1:1\/hook failed: /),
+    });
+    // Every attempt of the run is listed, newest first, all for the same due time.
+    expect(failed.runs.map((r) => [r.attempt, r.outcome, r.dueAt])).toEqual([
+      [3, "failed", dueAt],
+      [2, "failed", dueAt],
+      [1, "failed", dueAt],
+    ]);
+    expect(await alarmAt(stub)).toBeNull();
+    // Kept: still listed as failed.
+    expect((await stub.list({ status: "failed", limit: 10 })).jobs.map((j) => j.id)).toEqual([created.id]);
+  });
+
+  it("does not retry a failure retrying cannot fix (a counter at its limit)", async () => {
+    const stub = newScheduler();
+    const counter = uniqueCounter();
+    const counterStub = env.COUNTER.get(env.COUNTER.idFromName(counter));
+    await counterStub.increment(1);
+    await runInDurableObject(counterStub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE counter SET value = ?", Number.MAX_SAFE_INTEGER);
+    });
+    const created = await schedule(stub, { action: increment(counter), maxAttempts: 5 });
+    await makeDue(stub);
+    await runDurableObjectAlarm(stub);
+    expect(await job(stub, created.id)).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      lastError: expect.stringContaining("counter_overflow"),
+    });
+    expect(await counterValue(counter)).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it("moves a recurring job on to its next run when a run fails for good", async () => {
+    const stub = newScheduler();
+    const created = await schedule(stub, {
+      schedule: { kind: "every", everyMs: 10 * MINUTE },
+      action: unreachableWebhook,
+      maxAttempts: 1,
+    });
+    const firstDue = Date.parse(created.nextRunAt!);
+    await makeDue(stub);
+    await runDurableObjectAlarm(stub);
+    expect(await job(stub, created.id)).toMatchObject({
+      status: "scheduled",
+      attempts: 0,
+      nextRunAt: new Date(firstDue + 10 * MINUTE).toISOString(),
+      lastError: expect.stringContaining("127.0.0.1:1"),
+    });
+  });
+
+  it("fails a run whose last attempt was cut short by a restart, without a further attempt", async () => {
+    const stub = newScheduler();
+    const counter = uniqueCounter();
+    const created = await schedule(stub, { action: increment(counter), maxAttempts: 2 });
+    // The state an attempt leaves when the object dies during it: counted, run open, lease expired.
+    await runInDurableObject(stub, (_instance, state) => {
+      const { seq, due_at } = state.storage.sql
+        .exec<{ seq: number; due_at: number }>("SELECT seq, due_at FROM jobs WHERE id = ?", created.id)
+        .one();
+      state.storage.sql.exec(
+        "UPDATE jobs SET attempts = 2, next_run_at = ? WHERE seq = ?",
+        Date.now() - 1,
+        seq,
+      );
+      state.storage.sql.exec(
+        "INSERT INTO runs (job_seq, attempt, due_at, started_at, outcome) VALUES (?, 2, ?, ?, 'running')",
+        seq,
+        due_at,
+        Date.now() - 100_000,
+      );
+    });
+    await runDurableObjectAlarm(stub);
+    const failed = await job(stub, created.id);
+    expect(failed).toMatchObject({
+      status: "failed",
+      attempts: 2,
+      lastError: expect.stringContaining("interrupted"),
+    });
+    expect(failed.runs).toEqual([expect.objectContaining({ attempt: 2, outcome: "interrupted" })]);
+    expect(await counterValue(counter)).toBe(0);
+  });
+});
+
+describe("retryDelayMs", () => {
+  it("doubles per attempt, stays in the upper half of its window and is capped", () => {
+    for (const [attempt, window] of [
+      [1, 1000],
+      [2, 2000],
+      [3, 4000],
+      [6, 32_000],
+    ] as const) {
+      expect(retryDelayMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, () => 0)).toBe(window / 2);
+      expect(retryDelayMs(attempt, RETRY_BASE_MS, RETRY_CAP_MS, () => 0.999_999)).toBe(window);
+    }
+    expect(retryDelayMs(30, RETRY_BASE_MS, RETRY_CAP_MS, () => 1)).toBe(RETRY_CAP_MS);
+    const samples = Array.from({ length: 50 }, () => retryDelayMs(4, RETRY_BASE_MS, RETRY_CAP_MS));
+    expect(new Set(samples).size).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,91 @@
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../http/app-env.ts";
+import { ApiError } from "../http/errors.ts";
+import { adminOnly } from "../http/guards.ts";
+import { stubByName } from "../http/stubs.ts";
+import { jsonBody, nameParam } from "../http/validation.ts";
+import type { CancelResult, ScheduleResult } from "../objects/scheduler.ts";
+import { createJobBody, toJobSpec } from "../scheduler/job-input.ts";
+import { JOB_STATUSES, type JobStatus } from "../scheduler/job-store.ts";
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/** HTTP status for each reason the Scheduler object refuses a request. */
+const STATUS: Record<Extract<ScheduleResult | CancelResult, { ok: false }>["code"], ContentfulStatusCode> = {
+  invalid_action: 400,
+  invalid_schedule: 400,
+  payload_too_large: 413,
+  too_many_jobs: 429,
+  job_not_found: 404,
+  job_finished: 409,
+};
+
+function scheduler(c: Context<AppEnv>) {
+  const name = nameParam(c);
+  return { name, stub: stubByName(c.env, "SCHEDULER", name) };
+}
+
+function refusal(result: { code: keyof typeof STATUS; message: string }): ApiError {
+  return new ApiError(STATUS[result.code], result.code, result.message);
+}
+
+/** `?status=&limit=&cursor=` of the job list; anything malformed is 400 `invalid_query`. */
+function listQuery(c: Context<AppEnv>) {
+  const { status, limit, cursor } = c.req.query();
+  if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) {
+    throw new ApiError(400, "invalid_query", `status must be one of ${JOB_STATUSES.join(", ")}.`);
+  }
+  if (limit !== undefined && !/^\d{1,4}$/.test(limit)) {
+    throw new ApiError(400, "invalid_query", `limit must be an integer from 1 to ${MAX_PAGE}.`);
+  }
+  const size = limit === undefined ? DEFAULT_PAGE : Number(limit);
+  if (size < 1 || size > MAX_PAGE) {
+    throw new ApiError(400, "invalid_query", `limit must be an integer from 1 to ${MAX_PAGE}.`);
+  }
+  if (cursor !== undefined && !/^[1-9]\d{0,14}$/.test(cursor)) {
+    throw new ApiError(400, "invalid_query", "cursor must be a nextCursor value returned by this route.");
+  }
+  return { status: status as JobStatus | undefined, limit: size, cursor };
+}
+
+/** `/api/schedulers/:name`: a named Scheduler object and its jobs. */
+export const schedulers = new Hono<AppEnv>()
+  .get("/:name", async (c) => {
+    const { name, stub } = scheduler(c);
+    const stats = await stub.stats();
+    return c.json({ name, ...stats });
+  })
+  // Writes are the operator's: a job makes the platform act later (a webhook calls any allowed URL).
+  .post("/:name/jobs", adminOnly, async (c) => {
+    const { name, stub } = scheduler(c);
+    const body = await jsonBody(c, createJobBody);
+    const result: ScheduleResult = await stub.schedule(toJobSpec(body));
+    if (!result.ok) throw refusal(result);
+    return c.json(result.job, 201, { Location: `/api/schedulers/${name}/jobs/${result.job.id}` });
+  })
+  .get("/:name/jobs", async (c) => {
+    const { name, stub } = scheduler(c);
+    const page = await stub.list(listQuery(c));
+    return c.json({ name, ...page });
+  })
+  .get("/:name/jobs/:id", async (c) => {
+    const { stub } = scheduler(c);
+    const id = c.req.param("id");
+    const job = await stub.get(id);
+    if (!job) {
+      throw new ApiError(
+        404,
+        "job_not_found",
+        `No job with id ${JSON.stringify(id.slice(0, 80))} in this scheduler.`,
+      );
+    }
+    return c.json(job);
+  })
+  .delete("/:name/jobs/:id", adminOnly, async (c) => {
+    const { stub } = scheduler(c);
+    const result: CancelResult = await stub.cancel(c.req.param("id"));
+    if (!result.ok) throw refusal(result);
+    return c.json(result.job);
+  });

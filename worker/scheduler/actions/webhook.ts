@@ -1,0 +1,109 @@
+import * as z from "zod/mini";
+import { ACTION_DEADLINE_MS } from "../limits.ts";
+import { defineAction, PermanentActionError } from "./types.ts";
+import { webhookTargetProblem } from "./webhook-policy.ts";
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+const MAX_URL_CHARS = 2048;
+const MAX_HEADERS = 32;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MIN_TIMEOUT_MS = 100;
+const IDEMPOTENCY_HEADER = "idempotency-key";
+
+// RFC 9110 token characters for names; values without control characters except tab (no CR/LF injection).
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+const MAX_HEADER_VALUE_CHARS = 8192;
+const isHeaderValue = (value: string) => {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return false;
+  }
+  return true;
+};
+
+/** Statuses worth retrying: the target may recover. Every other non-2xx status fails the run at once. */
+const RETRYABLE = (status: number) => status >= 500 || status === 408 || status === 425 || status === 429;
+
+const timeoutError = { error: `must be an integer from ${MIN_TIMEOUT_MS} to ${ACTION_DEADLINE_MS}` };
+
+/**
+ * `{"type":"webhook","url","method"?,"headers"?,"body"?,"timeoutMs"?}`: one HTTP call per attempt. A string body is
+ * sent as is, any other JSON value as JSON. 2xx is success; redirects are not followed.
+ */
+export const webhook = defineAction({
+  type: "webhook",
+  fields: {
+    url: z.url({ error: "must be an absolute URL" }).check(z.maxLength(MAX_URL_CHARS)),
+    method: z._default(z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` }), "POST"),
+    headers: z.optional(
+      z
+        .record(
+          z.string().check(z.regex(HEADER_NAME, { error: "must be a valid HTTP header name" })),
+          z
+            .string()
+            .check(
+              z.maxLength(MAX_HEADER_VALUE_CHARS),
+              z.refine(isHeaderValue, { error: "must be a header value without control characters" }),
+            ),
+        )
+        .check(
+          z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, {
+            error: `at most ${MAX_HEADERS} headers`,
+          }),
+        ),
+    ),
+    body: z.optional(z.json()),
+    timeoutMs: z._default(
+      z
+        .int(timeoutError)
+        .check(z.minimum(MIN_TIMEOUT_MS, timeoutError), z.maximum(ACTION_DEADLINE_MS, timeoutError)),
+      DEFAULT_TIMEOUT_MS,
+    ),
+  },
+  check(action, env) {
+    const problem = webhookTargetProblem(new URL(action.url), env);
+    if (problem) return `action.url: ${problem}`;
+    if (action.body !== undefined && action.method === "GET")
+      return "action.body: a GET request cannot have a body";
+    if (Object.keys(action.headers ?? {}).some((name) => name.toLowerCase() === IDEMPOTENCY_HEADER)) {
+      return "action.headers: Idempotency-Key is set by the scheduler (the same for every retry of one run)";
+    }
+    return undefined;
+  },
+  async run(action, { runKey }) {
+    const headers = new Headers(action.headers);
+    let body: string | undefined;
+    if (typeof action.body === "string") body = action.body;
+    else if (action.body !== undefined) {
+      body = JSON.stringify(action.body);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    }
+    headers.set(IDEMPOTENCY_HEADER, runKey);
+    let response: Response;
+    try {
+      response = await fetch(action.url, {
+        method: action.method,
+        headers,
+        body,
+        // A redirect could lead to a target the policy refuses: never follow one.
+        redirect: "manual",
+        signal: AbortSignal.timeout(action.timeoutMs),
+      });
+    } catch (error) {
+      if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+        throw new Error(`${action.method} ${action.url} timed out after ${action.timeoutMs} ms`);
+      }
+      throw new Error(
+        `${action.method} ${action.url} failed: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    await response.body?.cancel();
+    if (response.ok) return;
+    const message = `${action.method} ${action.url} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    if (response.status >= 300 && response.status < 400) {
+      throw new PermanentActionError(`${message}: redirects are not followed`);
+    }
+    if (RETRYABLE(response.status)) throw new Error(message);
+    throw new PermanentActionError(message);
+  },
+});
