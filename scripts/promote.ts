@@ -1,6 +1,6 @@
 // `npm run promote [-- --from staging --to prod] [--dry-run]`: moves the build staging runs to prod, proven by its
 // sha256 and gated by the test suites and smoke checks. See scripts/lib/promotion.ts for the steps.
-// Admin routes in the smoke checks use ADMIN_TOKEN from the environment.
+// Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else ADMIN_TOKEN.
 import { parseArgs } from "node:util";
 import { buildWorker } from "./lib/build.ts";
 import { runTestGate } from "./lib/gate.ts";
@@ -17,14 +17,16 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => console.log(line);
+const adminTokenFor = (stack: string) =>
+  process.env[`ADMIN_TOKEN_${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] ?? process.env.ADMIN_TOKEN;
 const outcome = await promote(
   { from: values.from, to: values.to, dryRun: values["dry-run"] },
   {
     stacks: automationStackOps,
     build: () => buildWorker(),
     runGate: (buildId) => runTestGate(buildId, log),
-    smoke: (url, expectBuildId) =>
-      runSmoke({ url, expectBuildId, adminToken: process.env.ADMIN_TOKEN, onProgress: printSmokeProgress }),
+    smoke: (stack, url, expectBuildId) =>
+      runSmoke({ url, expectBuildId, adminToken: adminTokenFor(stack), onProgress: printSmokeProgress }),
     health: async (url) => {
       const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
       return (await res.json()) as { buildId?: unknown };

@@ -1,7 +1,7 @@
 // `npm run smoke -- <url | stack> [--build-id SHA] [--timeout-ms N]`: checks a live environment over real HTTP and
 // WebSockets (health and build id, a counter round trip, a chat round trip, a scheduled job) and exits non-zero
 // on any failure. A stack name resolves to its `url` output through the Pulumi Automation API.
-// Admin routes use ADMIN_TOKEN from the environment.
+// Admin routes use ADMIN_TOKEN_<STACK> (for a stack name) or ADMIN_TOKEN from the environment.
 import { parseArgs } from "node:util";
 import { PulumiUnavailableError, resolveTarget } from "./lib/pulumi-stacks.ts";
 import { printSmokeProgress, printSmokeSummary } from "./lib/smoke-output.ts";
@@ -21,7 +21,9 @@ try {
   const report = await runSmoke({
     url,
     expectBuildId: values["build-id"],
-    adminToken: process.env.ADMIN_TOKEN,
+    adminToken:
+      (stack && process.env[`ADMIN_TOKEN_${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`]) ||
+      process.env.ADMIN_TOKEN,
     timeoutMs: Number(values["timeout-ms"]),
     onProgress: printSmokeProgress,
   });

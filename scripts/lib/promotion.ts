@@ -21,7 +21,8 @@ export interface PromotionDeps {
   build(): Promise<{ readonly buildId: string }>;
   /** The test gate on that bundle; throws with a reason when it fails. */
   runGate(buildId: string): Promise<void>;
-  smoke(url: URL, expectBuildId: string): Promise<SmokeReport>;
+  /** Smoke checks against a stack's URL, expecting `expectBuildId` (the stack name picks its admin token). */
+  smoke(stack: string, url: URL, expectBuildId: string): Promise<SmokeReport>;
   /** Reads an environment's /health. */
   health(url: URL): Promise<{ buildId?: unknown }>;
   log(line: string): void;
@@ -106,7 +107,7 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
     await deps.runGate(buildId).catch((e: Error) => {
       throw new StepFailure("gate", `the test gate failed: ${e.message}`);
     });
-    assertSmoke("gate", await deps.smoke(fromUrl, buildId));
+    assertSmoke("gate", await deps.smoke(from, fromUrl, buildId));
 
     const targetOutputs = await deps.stacks.outputs(to).catch(() => ({}) as Record<string, unknown>);
     previousTargetBuild = targetOutputs.buildId;
@@ -128,7 +129,7 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
     const toUrl = urlOf(to, await deps.stacks.outputs(to));
 
     step(4, `smoke checks against ${to}, expecting build ${buildId.slice(0, 12)}`);
-    assertSmoke("verify-target", await deps.smoke(toUrl, buildId));
+    assertSmoke("verify-target", await deps.smoke(to, toUrl, buildId));
     deps.log(`promoted build ${buildId} from ${from} to ${to}`);
     deps.log(`      ${from}: ${fromUrl.href}`);
     deps.log(`      ${to}: ${toUrl.href}`);

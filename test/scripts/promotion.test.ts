@@ -53,7 +53,7 @@ function deps(stacks: Environments, overrides: Partial<PromotionDeps> = {}): Pro
     runGate: async () => {
       stacks.calls.push("gate");
     },
-    smoke: (url, expectBuildId) => runSmoke({ url, expectBuildId, timeoutMs: 10_000 }),
+    smoke: (_stack, url, expectBuildId) => runSmoke({ url, expectBuildId, timeoutMs: 10_000 }),
     health: async (url) => (await (await fetch(new URL("/health", url))).json()) as { buildId?: unknown },
     log: (line) => lines.push(line),
     ...overrides,
