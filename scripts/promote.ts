@@ -7,7 +7,7 @@ import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";
 import { automationStackOps } from "./lib/pulumi-stacks.ts";
 import { printSmokeProgress } from "./lib/smoke-output.ts";
-import { runSmoke } from "./lib/smoke.ts";
+import { adminTokenFor, runSmoke } from "./lib/smoke.ts";
 
 const { values } = parseArgs({
   options: {
@@ -17,8 +17,6 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => console.log(line);
-const adminTokenFor = (stack: string) =>
-  process.env[`ADMIN_TOKEN_${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] ?? process.env.ADMIN_TOKEN;
 const outcome = await promote(
   { from: values.from, to: values.to, dryRun: values["dry-run"] },
   {

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { PulumiUnavailableError, resolveTarget } from "./lib/pulumi-stacks.ts";
 import { printSmokeProgress, printSmokeSummary } from "./lib/smoke-output.ts";
-import { runSmoke } from "./lib/smoke.ts";
+import { adminTokenFor, runSmoke } from "./lib/smoke.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

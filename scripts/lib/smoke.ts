@@ -32,6 +32,15 @@ export interface SmokeReport {
   readonly results: readonly SmokeResult[];
 }
 
+/** The admin token for a stack's smoke checks: ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else ADMIN_TOKEN. */
+export function adminTokenFor(
+  stack: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const perStack = stack ? env[`ADMIN_TOKEN_${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] : undefined;
+  return perStack || env.ADMIN_TOKEN || undefined;
+}
+
 class SmokeFailure extends Error {}
 
 const fail = (message: string): never => {
