@@ -21,9 +21,7 @@ try {
   const report = await runSmoke({
     url,
     expectBuildId: values["build-id"],
-    adminToken:
-      (stack && process.env[`ADMIN_TOKEN_${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`]) ||
-      process.env.ADMIN_TOKEN,
+    adminToken: adminTokenFor(stack),
     timeoutMs: Number(values["timeout-ms"]),
     onProgress: printSmokeProgress,
   });
