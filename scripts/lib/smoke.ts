@@ -1,0 +1,238 @@
+import WebSocket from "ws";
+
+/** Options of one smoke run against an environment URL. */
+export interface SmokeOptions {
+  /** The environment's base URL (https://…workers.dev, or a local Miniflare URL). */
+  readonly url: URL;
+  /** When set, /health must report exactly this build id (the promoted bundle's sha256). */
+  readonly expectBuildId?: string | undefined;
+  /** Bearer token for admin routes (scheduling a job); see the README's security section. */
+  readonly adminToken?: string | undefined;
+  /** Upper bound for each check, including waiting for the scheduled job. */
+  readonly timeoutMs?: number;
+  /** Called as each check starts and ends, for live progress. */
+  readonly onProgress?: (event: SmokeEvent) => void;
+}
+
+export type SmokeEvent =
+  | { readonly kind: "start"; readonly check: string }
+  | { readonly kind: "end"; readonly result: SmokeResult };
+
+export interface SmokeResult {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly ms: number;
+  /** What was seen (on success) or what went wrong (on failure), one sentence. */
+  readonly detail: string;
+}
+
+export interface SmokeReport {
+  readonly url: string;
+  readonly ok: boolean;
+  readonly results: readonly SmokeResult[];
+}
+
+/** The admin token for a stack's smoke checks: ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else ADMIN_TOKEN. */
+export function adminTokenFor(
+  stack: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const perStack = stack ? env[`ADMIN_TOKEN_${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] : undefined;
+  return perStack || env.ADMIN_TOKEN || undefined;
+}
+
+class SmokeFailure extends Error {}
+
+const fail = (message: string): never => {
+  throw new SmokeFailure(message);
+};
+
+interface Ctx {
+  readonly url: URL;
+  readonly timeoutMs: number;
+  readonly expectBuildId?: string | undefined;
+  readonly adminToken?: string | undefined;
+  /** A random suffix per run, so parallel smoke runs never read each other's state. */
+  readonly runId: string;
+}
+
+async function request(
+  ctx: Ctx,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any }> {
+  const url = new URL(path, ctx.url);
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(ctx.timeoutMs), redirect: "manual" });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return fail(
+      `${init.method ?? "GET"} ${url.href} did not answer: ${cause?.code ?? cause?.message ?? String(error)}`,
+    );
+  }
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return fail(
+      `${init.method ?? "GET"} ${path} answered ${res.status} with a non-JSON body: ${text.slice(0, 120)}`,
+    );
+  }
+}
+
+function expectStatus(what: string, got: { status: number; body: any }, status: number): void {
+  if (got.status !== status) {
+    const error = got.body?.error
+      ? `${got.body.error.code}: ${got.body.error.message}`
+      : JSON.stringify(got.body);
+    fail(`${what} answered ${got.status} (expected ${status}): ${error}`);
+  }
+}
+
+const json = (body: unknown, token?: string): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  body: JSON.stringify(body),
+});
+
+async function health(ctx: Ctx): Promise<string> {
+  const res = await request(ctx, "/health");
+  expectStatus("GET /health", res, 200);
+  if (res.body.status !== "ok") fail(`/health reports status ${JSON.stringify(res.body.status)}`);
+  if (ctx.expectBuildId && res.body.buildId !== ctx.expectBuildId) {
+    fail(`/health reports build ${res.body.buildId}, expected ${ctx.expectBuildId}`);
+  }
+  return `${res.body.environment} runs build ${String(res.body.buildId).slice(0, 12)}, migrations ${res.body.migrationTag}`;
+}
+
+async function counter(ctx: Ctx): Promise<string> {
+  const name = `smoke-${ctx.runId}`;
+  const first = await request(ctx, `/api/counters/${name}/increment`, json({ by: 2 }));
+  expectStatus("POST /api/counters/:name/increment", first, 200);
+  if (first.body.count !== 2) fail(`a fresh smoke counter incremented by 2 reads ${first.body.count}`);
+  const read = await request(ctx, `/api/counters/${name}`);
+  expectStatus("GET /api/counters/:name", read, 200);
+  if (read.body.count !== 2) fail(`counter reads ${read.body.count} after increment to 2`);
+  return `counter ${name} incremented to 2 and read back`;
+}
+
+function openSocket(ctx: Ctx, room: string, user: string): Promise<{ ws: WebSocket; frames: any[] }> {
+  const wsUrl = new URL(`/api/rooms/${room}/ws?user=${user}`, ctx.url);
+  wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { handshakeTimeout: ctx.timeoutMs });
+    const frames: any[] = [];
+    ws.on("message", (data) => frames.push(JSON.parse(String(data))));
+    ws.once("open", () => resolve({ ws, frames }));
+    ws.once("unexpected-response", (_req, res) =>
+      reject(new SmokeFailure(`WebSocket upgrade answered ${res.statusCode}`)),
+    );
+    ws.once("error", (error) =>
+      reject(new SmokeFailure(`WebSocket to ${wsUrl.href} failed: ${error.message}`)),
+    );
+  });
+}
+
+async function waitFor<T>(
+  ctx: Ctx,
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + ctx.timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) return fail(`timed out after ${ctx.timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function chat(ctx: Ctx): Promise<string> {
+  const room = `smoke-${ctx.runId}`;
+  const alice = await openSocket(ctx, room, "smoke-a");
+  try {
+    const bob = await openSocket(ctx, room, "smoke-b");
+    try {
+      await waitFor(ctx, "the welcome frame", () => bob.frames.find((f) => f.type === "welcome"));
+      const text = `ping ${ctx.runId}`;
+      alice.ws.send(JSON.stringify({ type: "message", text }));
+      const got = await waitFor(ctx, "the message to reach the second client", () =>
+        bob.frames.find((f) => f.type === "message" && f.text === text),
+      );
+      if (got.user !== "smoke-a")
+        fail(`message arrived from ${JSON.stringify(got.user)}, expected "smoke-a"`);
+      return `room ${room}: a message from one socket reached the other`;
+    } finally {
+      bob.ws.close();
+    }
+  } finally {
+    alice.ws.close();
+  }
+}
+
+async function scheduledJob(ctx: Ctx): Promise<string> {
+  const scheduler = `smoke-${ctx.runId}`;
+  const counterName = `smoke-job-${ctx.runId}`;
+  const created = await request(
+    ctx,
+    `/api/schedulers/${scheduler}/jobs`,
+    json(
+      { delayMs: 1000, action: { type: "counter.increment", counter: counterName, by: 1 } },
+      ctx.adminToken,
+    ),
+  );
+  expectStatus("POST /api/schedulers/:name/jobs", created, 201);
+  const id = created.body.id as string;
+  const job = await waitFor(ctx, `job ${id} to complete`, async () => {
+    const res = await request(ctx, `/api/schedulers/${scheduler}/jobs/${id}`);
+    expectStatus("GET /api/schedulers/:name/jobs/:id", res, 200);
+    if (res.body.status === "failed") fail(`job ${id} failed: ${res.body.lastError}`);
+    return res.body.status === "completed" ? res.body : undefined;
+  });
+  const count = await request(ctx, `/api/counters/${counterName}`);
+  if (count.body.count !== 1) fail(`the job completed but counter ${counterName} reads ${count.body.count}`);
+  return `job ${String(job.id).slice(0, 8)} ran after its 1 s delay and incremented ${counterName}`;
+}
+
+const CHECKS: readonly { name: string; run: (ctx: Ctx) => Promise<string> }[] = [
+  { name: "health", run: health },
+  { name: "counter round trip", run: counter },
+  { name: "chat round trip", run: chat },
+  { name: "scheduled job", run: scheduledJob },
+];
+
+/**
+ * Checks a live environment over real HTTP and WebSockets. Every check runs (one failure does not hide another)
+ * unless /health itself fails, which makes the rest meaningless.
+ */
+export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
+  const ctx: Ctx = {
+    url: options.url,
+    timeoutMs: options.timeoutMs ?? 15_000,
+    expectBuildId: options.expectBuildId,
+    adminToken: options.adminToken,
+    runId: crypto.randomUUID().slice(0, 8),
+  };
+  const results: SmokeResult[] = [];
+  for (const check of CHECKS) {
+    options.onProgress?.({ kind: "start", check: check.name });
+    const started = performance.now();
+    let result: SmokeResult;
+    try {
+      const detail = await check.run(ctx);
+      result = { check: check.name, ok: true, ms: Math.round(performance.now() - started), detail };
+    } catch (error) {
+      const detail = error instanceof SmokeFailure ? error.message : `unexpected error: ${String(error)}`;
+      result = { check: check.name, ok: false, ms: Math.round(performance.now() - started), detail };
+    }
+    results.push(result);
+    options.onProgress?.({ kind: "end", result });
+    if (!result.ok && check.name === "health") break;
+  }
+  return {
+    url: options.url.href,
+    ok: results.every((r) => r.ok) && results.length === CHECKS.length,
+    results,
+  };
+}
