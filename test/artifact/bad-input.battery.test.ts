@@ -1,0 +1,328 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
+import { badSchedulerRequests, schedulerState } from "../support/bad-scheduler-requests.ts";
+import { adminHeaders, call, startBuiltPlatform } from "../support/platform.ts";
+
+/**
+ * A battery of generated bad requests and frames against the built bundle. Each must get a 4xx JSON error (or an
+ * error frame), never a 5xx or a dropped socket, and the state of counters, rooms and jobs must be unchanged.
+ */
+let platform: LocalPlatform;
+let base: URL;
+beforeAll(async () => {
+  platform = await startBuiltPlatform();
+  base = platform.url;
+});
+afterAll(() => platform?.dispose());
+
+const run = crypto.randomUUID().slice(0, 8);
+const COUNTERS = { [`alpha-${run}`]: 11, [`beta-${run}`]: 22 } as const;
+const ROOM = `room-${run}`;
+const [TARGET] = Object.keys(COUNTERS) as [string];
+
+export interface BadRequest {
+  readonly label: string;
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+/** Names that break the rule, as they appear in a URL path. */
+const BAD_NAMES = [
+  "n".repeat(65),
+  "a%20b",
+  "a%2Fb",
+  "caf%C3%A9",
+  "%00",
+  "%FF",
+  "%E0%A4%A",
+  "%3Cscript%3E",
+  "a%3Bb",
+  "%F0%9F%98%80",
+  "a*b",
+  "~tilde",
+];
+
+const BAD_COUNTER_BODIES: [string, string, Record<string, string>][] = [
+  ["by 0", '{"by":0}', JSON_TYPE],
+  ["by -1", '{"by":-1}', JSON_TYPE],
+  ["by too big", '{"by":1000001}', JSON_TYPE],
+  ["by huge", '{"by":1e308}', JSON_TYPE],
+  ["by fraction", '{"by":0.5}', JSON_TYPE],
+  ["by string", '{"by":"5"}', JSON_TYPE],
+  ["by null", '{"by":null}', JSON_TYPE],
+  ["by true", '{"by":true}', JSON_TYPE],
+  ["by array", '{"by":[1]}', JSON_TYPE],
+  ["by object", '{"by":{"n":1}}', JSON_TYPE],
+  ["extra field", '{"by":1,"admin":true}', JSON_TYPE],
+  ["proto key", '{"__proto__":{"by":5}}', JSON_TYPE],
+  ["array body", "[1,2]", JSON_TYPE],
+  ["number body", "5", JSON_TYPE],
+  ["string body", '"by"', JSON_TYPE],
+  ["null body", "null", JSON_TYPE],
+  ["truncated JSON", '{"by":', JSON_TYPE],
+  ["single quotes", "{'by':1}", JSON_TYPE],
+  ["trailing comma", '{"by":1,}', JSON_TYPE],
+  ["NaN literal", '{"by":NaN}', JSON_TYPE],
+  ["BOM prefix", '\uFEFF{"by":1}', JSON_TYPE],
+  ["text/plain", '{"by":1}', { "content-type": "text/plain" }],
+  ["form body", "by=1", { "content-type": "application/x-www-form-urlencoded" }],
+  ["multipart", "--x\r\n\r\n1\r\n--x--", { "content-type": "multipart/form-data; boundary=x" }],
+  ["no content type", '{"by":1}', {}],
+  ["json-ish type", '{"by":1}', { "content-type": "application/jsonp" }],
+  ["huge body", `{"by":1,"pad":"${"x".repeat(70_000)}"}`, JSON_TYPE],
+];
+
+const BAD_CHAT_BODIES: [string, string, Record<string, string>][] = [
+  ["missing user", '{"text":"hi"}', JSON_TYPE],
+  ["missing text", '{"user":"ann"}', JSON_TYPE],
+  ["empty user", '{"user":"","text":"hi"}', JSON_TYPE],
+  ["bad user", '{"user":"a b","text":"hi"}', JSON_TYPE],
+  ["long user", `{"user":"${"u".repeat(33)}","text":"hi"}`, JSON_TYPE],
+  ["empty text", '{"user":"ann","text":""}', JSON_TYPE],
+  ["blank text", '{"user":"ann","text":"   "}', JSON_TYPE],
+  ["text too long", `{"user":"ann","text":"${"t".repeat(4097)}"}`, JSON_TYPE],
+  ["text number", '{"user":"ann","text":42}', JSON_TYPE],
+  ["extra field", '{"user":"ann","text":"hi","id":1}', JSON_TYPE],
+  ["malformed", '{"user":"ann",', JSON_TYPE],
+  ["text/plain", '{"user":"ann","text":"hi"}', { "content-type": "text/plain" }],
+  ["no body", "", JSON_TYPE],
+  ["huge body", `{"user":"ann","text":"${"x".repeat(70_000)}"}`, JSON_TYPE],
+];
+
+function badRequests(): BadRequest[] {
+  const cases: BadRequest[] = [];
+  for (const name of BAD_NAMES) {
+    cases.push(
+      { label: `GET counter ${name}`, method: "GET", path: `/api/counters/${name}` },
+      { label: `increment ${name}`, method: "POST", path: `/api/counters/${name}/increment` },
+      { label: `decrement ${name}`, method: "POST", path: `/api/counters/${name}/decrement` },
+      { label: `reset ${name}`, method: "DELETE", path: `/api/counters/${name}`, headers: adminHeaders },
+      { label: `history ${name}`, method: "GET", path: `/api/rooms/${name}/messages` },
+      {
+        label: `post ${name}`,
+        method: "POST",
+        path: `/api/rooms/${name}/messages`,
+        headers: JSON_TYPE,
+        body: '{"user":"ann","text":"hi"}',
+      },
+      {
+        label: `upgrade ${name}`,
+        method: "GET",
+        path: `/api/rooms/${name}/ws?user=ann`,
+        headers: { upgrade: "websocket" },
+      },
+    );
+  }
+  for (const [label, body, headers] of BAD_COUNTER_BODIES) {
+    for (const action of ["increment", "decrement"]) {
+      cases.push({
+        label: `${action}: ${label}`,
+        method: "POST",
+        path: `/api/counters/${TARGET}/${action}`,
+        headers,
+        body,
+      });
+    }
+  }
+  for (const [label, body, headers] of BAD_CHAT_BODIES) {
+    cases.push({
+      label: `chat post: ${label}`,
+      method: "POST",
+      path: `/api/rooms/${ROOM}/messages`,
+      headers,
+      body,
+    });
+  }
+  for (const limit of ["0", "-1", "201", "abc", "1.5", "", "1e2", "99999", "%20"]) {
+    cases.push({
+      label: `history limit ${limit}`,
+      method: "GET",
+      path: `/api/rooms/${ROOM}/messages?limit=${limit}`,
+    });
+  }
+  for (const user of ["", "a%20b", "u".repeat(33), "%00", "caf%C3%A9"]) {
+    cases.push({
+      label: `upgrade user ${user.slice(0, 10)}`,
+      method: "GET",
+      path: `/api/rooms/${ROOM}/ws?user=${user}`,
+      headers: { upgrade: "websocket" },
+    });
+  }
+  cases.push({
+    label: "upgrade without Upgrade header",
+    method: "GET",
+    path: `/api/rooms/${ROOM}/ws?user=ann`,
+  });
+  for (const id of ["x", "0".repeat(63), "0".repeat(65), "G".repeat(64), "A".repeat(64), "%00".repeat(3)]) {
+    cases.push(
+      { label: `by-id get ${id.slice(0, 8)}`, method: "GET", path: `/api/counters/by-id/${id}` },
+      {
+        label: `by-id increment ${id.slice(0, 8)}`,
+        method: "POST",
+        path: `/api/counters/by-id/${id}/increment`,
+      },
+      {
+        label: `by-id reset ${id.slice(0, 8)}`,
+        method: "DELETE",
+        path: `/api/counters/by-id/${id}`,
+        headers: adminHeaders,
+      },
+    );
+  }
+  for (const [label, headers] of [
+    ["no token", {}],
+    ["wrong token", { authorization: "Bearer nope" }],
+    ["basic auth", { authorization: "Basic Zm9vOmJhcg==" }],
+    ["token in query", {}],
+    ["lowercase scheme only", { authorization: "bearer" }],
+  ] as const) {
+    cases.push({
+      label: `reset: ${label}`,
+      method: "DELETE",
+      path: `/api/counters/${TARGET}?token=x`,
+      headers,
+    });
+  }
+  for (const [method, p] of [
+    ["PUT", `/api/counters/${TARGET}`],
+    ["PATCH", `/api/counters/${TARGET}`],
+    ["GET", `/api/counters/${TARGET}/increment`],
+    ["DELETE", `/api/counters/${TARGET}/increment`],
+    ["PUT", "/api/counters"],
+    ["DELETE", "/api/counters"],
+    ["POST", "/health"],
+    ["DELETE", `/api/rooms/${ROOM}/messages`],
+    ["POST", `/api/rooms/${ROOM}/ws`],
+    ["POST", "/"],
+  ] as const) {
+    cases.push({ label: `${method} ${p}`, method, path: p });
+  }
+  for (const p of [
+    "/api",
+    "/api/",
+    "/api/counter/x",
+    "/api/counters/a/b/c",
+    "/api/rooms",
+    "/admin",
+    "/.env",
+    "/api/widgets/1",
+  ]) {
+    cases.push({ label: `unknown ${p}`, method: "GET", path: p });
+  }
+  cases.push(...badSchedulerRequests());
+  return cases;
+}
+
+const BAD_FRAMES: (string | Buffer)[] = [
+  "not json",
+  "{",
+  '"a string"',
+  "42",
+  "null",
+  "[]",
+  "{}",
+  '{"type":"shout","text":"hi"}',
+  '{"type":42}',
+  '{"type":"message"}',
+  '{"type":"message","text":""}',
+  '{"type":"message","text":"   "}',
+  '{"type":"message","text":7}',
+  '{"type":"message","text":null}',
+  `{"type":"message","text":"${"x".repeat(4097)}"}`,
+  '{"type":"message","text":"hi","user":"someone-else"}',
+  '{"type":"join","user":"mallory"}',
+  '{"type":"welcome"}',
+  Buffer.from([0, 1, 2, 3]),
+];
+
+async function snapshot() {
+  const counters: Record<string, number> = {};
+  for (const name of Object.keys(COUNTERS))
+    counters[name] = (await call(base, `/api/counters/${name}`)).body.count;
+  const history = (await call(base, `/api/rooms/${ROOM}/messages?limit=200`)).body.messages;
+  return { counters, history, scheduler: await schedulerState(base) };
+}
+
+describe("the bad-input battery", () => {
+  let before: Awaited<ReturnType<typeof snapshot>>;
+  beforeAll(async () => {
+    for (const [name, value] of Object.entries(COUNTERS)) {
+      await call(base, `/api/counters/${name}/increment`, { method: "POST", json: { by: value } });
+    }
+    for (const text of ["one", "two", "three"]) {
+      await call(base, `/api/rooms/${ROOM}/messages`, { method: "POST", json: { user: "seed", text } });
+    }
+    before = await snapshot();
+  });
+
+  const cases = badRequests();
+
+  it("has at least 200 generated bad requests and frames", () => {
+    expect(cases.length + BAD_FRAMES.length).toBeGreaterThanOrEqual(200);
+  });
+
+  it("answers every bad request with a 4xx JSON error, never a 5xx", async () => {
+    const failures: string[] = [];
+    for (const c of cases) {
+      const res = await fetch(new URL(c.path, base), { method: c.method, headers: c.headers, body: c.body });
+      const text = await res.text();
+      let body: any;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      const ok =
+        res.status >= 400 &&
+        res.status < 500 &&
+        /^application\/json/.test(res.headers.get("content-type") ?? "") &&
+        /^[a-z][a-z0-9_]*$/.test(body?.error?.code ?? "") &&
+        typeof body?.error?.message === "string" &&
+        body.error.message.length > 0;
+      if (!ok) failures.push(`${c.label}: ${res.status} ${text.slice(0, 120)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("answers every bad frame with an error frame and keeps the socket open and usable", async () => {
+    const url = new URL(`/api/rooms/${ROOM}/ws?user=fuzzer`, base);
+    url.protocol = "ws:";
+    const ws = new WebSocket(url);
+    const frames: any[] = [];
+    ws.on("message", (data) => frames.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const waitFor = async (count: number) => {
+      const deadline = Date.now() + 5_000;
+      while (frames.filter((f) => f.type === "error").length < count && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    // In batches under the per-connection rate limit (20 frames per 10 s), so each frame is judged on its own.
+    let sent = 0;
+    for (const frame of BAD_FRAMES) {
+      ws.send(frame);
+      sent++;
+      await waitFor(sent);
+    }
+    const errors = frames.filter((f) => f.type === "error");
+    expect(errors).toHaveLength(BAD_FRAMES.length);
+    for (const e of errors)
+      expect(e).toEqual({
+        type: "error",
+        code: expect.stringMatching(/^[a-z_]+$/),
+        message: expect.any(String),
+      });
+    expect(frames.some((f) => f.type === "message")).toBe(false);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
+  }, 60_000);
+
+  it("leaves counters, rooms and jobs exactly as they were", async () => {
+    expect(await snapshot()).toEqual(before);
+  });
+});
