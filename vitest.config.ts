@@ -16,6 +16,7 @@ export default defineConfig({
               buildId: "in-runtime-test",
               locationHint: "weur",
               adminToken: "in-runtime-admin-token",
+              webhookAllowHttp: true,
             }),
           }),
         ],

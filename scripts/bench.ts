@@ -1,6 +1,7 @@
 // `npm run bench [-- --only name,name]`: builds the bundle, starts it in Miniflare on loopback, runs every
 // benchmark module in scripts/bench/ (each exports `benchmark`), and prints one table. Numbers depend on the
 // machine: quote them with the command and the machine they came from.
+import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +26,7 @@ if (modules.length === 0) {
 }
 
 const log = (message: string) => console.error(`  … ${message}`);
+const adminToken = randomBytes(24).toString("base64url");
 const build = await buildWorker();
 const results: { bench: string; rows: BenchRow[] }[] = [];
 for (const bench of modules) {
@@ -32,10 +34,10 @@ for (const bench of modules) {
   // A fresh platform per benchmark, in memory, so one benchmark's state cannot slow another's.
   const platform = await startLocalPlatform({
     bundlePath: build.bundlePath,
-    env: { environment: "bench", buildId: build.buildId },
+    env: { environment: "bench", buildId: build.buildId, adminToken },
   });
   try {
-    results.push({ bench: bench.name, rows: await bench.run({ build, platform, log }) });
+    results.push({ bench: bench.name, rows: await bench.run({ build, platform, adminToken, log }) });
   } finally {
     await platform.dispose();
   }

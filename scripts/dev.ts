@@ -62,7 +62,8 @@ if (args.env !== undefined) {
 const envFor = (buildId: string): LocalEnvironment =>
   settings
     ? environmentForStack(settings, buildId, secrets)
-    : { environment: "local", buildId, adminToken: secrets.ADMIN_TOKEN };
+    : // Plain local runs may call http and loopback webhook receivers; with --env, the stack's rules apply.
+      { environment: "local", buildId, adminToken: secrets.ADMIN_TOKEN, webhookAllowHttp: true };
 
 const build = await buildWorker().catch((error: unknown) => {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);

@@ -6,8 +6,8 @@ import { buildWorker } from "./lib/build.ts";
 import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";
 import { automationStackOps } from "./lib/pulumi-stacks.ts";
-import { printSmokeProgress } from "./lib/smoke-output.ts";
 import { adminTokenFor, runSmoke } from "./lib/smoke.ts";
+import { printSmokeProgress } from "./lib/smoke-output.ts";
 
 const { values } = parseArgs({
   options: {

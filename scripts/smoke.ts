@@ -4,8 +4,8 @@
 // Admin routes use ADMIN_TOKEN_<STACK> (for a stack name) or ADMIN_TOKEN from the environment.
 import { parseArgs } from "node:util";
 import { PulumiUnavailableError, resolveTarget } from "./lib/pulumi-stacks.ts";
-import { printSmokeProgress, printSmokeSummary } from "./lib/smoke-output.ts";
 import { adminTokenFor, runSmoke } from "./lib/smoke.ts";
+import { printSmokeProgress, printSmokeSummary } from "./lib/smoke-output.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -29,6 +29,10 @@ export interface PlatformVars {
   readonly RATE_LIMIT_PERIOD?: string;
   /** Comma-separated origins allowed by CORS; empty or unset = same-origin only. */
   readonly CORS_ALLOWED_ORIGINS?: string;
+  /** Comma-separated hosts webhooks may call; empty or unset = any public host. */
+  readonly WEBHOOK_ALLOWED_HOSTS?: string;
+  /** "true" only in local runs: webhooks may use http and loopback receivers. Deployed stacks never set it. */
+  readonly WEBHOOK_ALLOW_HTTP?: string;
 }
 
 /** Secret bindings. */

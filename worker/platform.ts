@@ -42,6 +42,8 @@ export const VAR_NAMES = {
   jurisdiction: "DO_JURISDICTION",
   rateLimitPeriod: "RATE_LIMIT_PERIOD",
   corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
+  webhookAllowedHosts: "WEBHOOK_ALLOWED_HOSTS",
+  webhookAllowHttp: "WEBHOOK_ALLOW_HTTP",
 } as const;
 
 /**

@@ -14,7 +14,7 @@ interface Stats {
 }
 
 /** Sends `count` POSTs with `CONCURRENCY` keep-alive connections; returns the elapsed ms and sorted latencies. */
-async function postMany(url: URL, count: number, body: () => unknown, expected: number) {
+async function postMany(url: URL, count: number, body: () => unknown, expected: number, adminToken: string) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
   let next = 0;
@@ -23,7 +23,11 @@ async function postMany(url: URL, count: number, body: () => unknown, expected: 
       const started = performance.now();
       const req = http.request(
         url,
-        { method: "POST", agent, headers: { "content-type": "application/json" } },
+        {
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -63,7 +67,7 @@ async function postMany(url: URL, count: number, body: () => unknown, expected: 
  */
 export const benchmark: Benchmark = {
   name: "scheduler",
-  async run({ platform, log }) {
+  async run({ platform, adminToken, log }) {
     const base = platform.url;
     const rows: BenchRow[] = [];
     for (const mode of ["backlog", "stream"] as const) {
@@ -80,6 +84,7 @@ export const benchmark: Benchmark = {
           action: { type: "counter.increment", counter },
         }),
         201,
+        adminToken,
       );
       if (mode === "backlog" && Date.now() > dueAt) throw new Error("scheduling outlasted the head start");
 
@@ -133,6 +138,7 @@ export const benchmark: Benchmark = {
       JOBS,
       () => ({ by: 1 }),
       200,
+      adminToken,
     );
     rows.push({
       metric: `reference: ${JOBS} counter increments`,

@@ -5,6 +5,8 @@ import type { LocalPlatform } from "../lib/local-platform.ts";
 export interface BenchContext {
   readonly build: BuildResult;
   readonly platform: LocalPlatform;
+  /** The platform's admin token, for benchmarks that act as the operator (scheduling jobs). */
+  readonly adminToken: string;
   /** Progress line on stderr (the table goes to stdout). */
   readonly log: (message: string) => void;
 }

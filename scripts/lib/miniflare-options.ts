@@ -14,6 +14,10 @@ export interface LocalEnvironment {
   readonly publicWrites?: RateLimitSetting | undefined;
   /** Origins CORS allows besides the page's own; empty = same-origin only. */
   readonly corsAllowedOrigins?: readonly string[] | undefined;
+  /** Hosts webhooks may call; empty = any public host. */
+  readonly webhookAllowedHosts?: readonly string[] | undefined;
+  /** Local runs only: webhooks may use http and loopback receivers. A stack's settings never set it. */
+  readonly webhookAllowHttp?: boolean | undefined;
   /** Secret: the admin bearer token. Unset = admin routes disabled. */
   readonly adminToken?: string | undefined;
 }
@@ -48,6 +52,10 @@ export function platformBindings(env: LocalEnvironment): Record<string, string> 
     ...(env.corsAllowedOrigins?.length
       ? { [VAR_NAMES.corsAllowedOrigins]: env.corsAllowedOrigins.join(",") }
       : {}),
+    ...(env.webhookAllowedHosts?.length
+      ? { [VAR_NAMES.webhookAllowedHosts]: env.webhookAllowedHosts.join(",") }
+      : {}),
+    ...(env.webhookAllowHttp ? { [VAR_NAMES.webhookAllowHttp]: "true" } : {}),
   };
 }
 

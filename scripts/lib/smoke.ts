@@ -43,6 +43,10 @@ export function adminTokenFor(
 
 class SmokeFailure extends Error {}
 
+/** JSON from the environment under test: its shape is what the checks verify, field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: untrusted JSON, every field used is checked before it is trusted
+type Json = any;
+
 const fail = (message: string): never => {
   throw new SmokeFailure(message);
 };
@@ -60,7 +64,7 @@ async function request(
   ctx: Ctx,
   path: string,
   init: RequestInit = {},
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Json }> {
   const url = new URL(path, ctx.url);
   let res: Response;
   try {
@@ -81,7 +85,7 @@ async function request(
   }
 }
 
-function expectStatus(what: string, got: { status: number; body: any }, status: number): void {
+function expectStatus(what: string, got: { status: number; body: Json }, status: number): void {
   if (got.status !== status) {
     const error = got.body?.error
       ? `${got.body.error.code}: ${got.body.error.message}`
@@ -117,12 +121,12 @@ async function counter(ctx: Ctx): Promise<string> {
   return `counter ${name} incremented to 2 and read back`;
 }
 
-function openSocket(ctx: Ctx, room: string, user: string): Promise<{ ws: WebSocket; frames: any[] }> {
+function openSocket(ctx: Ctx, room: string, user: string): Promise<{ ws: WebSocket; frames: Json[] }> {
   const wsUrl = new URL(`/api/rooms/${room}/ws?user=${user}`, ctx.url);
   wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, { handshakeTimeout: ctx.timeoutMs });
-    const frames: any[] = [];
+    const frames: Json[] = [];
     ws.on("message", (data) => frames.push(JSON.parse(String(data))));
     ws.once("open", () => resolve({ ws, frames }));
     ws.once("unexpected-response", (_req, res) =>

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { type PromotionDeps, promote, type StackOps } from "../../scripts/lib/promotion.ts";
 import { runSmoke } from "../../scripts/lib/smoke.ts";
-import { startBuiltPlatform } from "../support/platform.ts";
+import { startBuiltPlatform, TEST_ADMIN_TOKEN } from "../support/platform.ts";
 
 const OLD_BUILD = "0".repeat(64);
 
@@ -24,7 +24,8 @@ class Environments implements StackOps {
     const buildId = this.deployAs(expectedBuildId);
     await this.platforms[stack]!.reload({
       bundlePath: inject("bundlePath"),
-      env: { environment: stack, buildId },
+      // What a deploy of that stack gives the worker: its secret comes along, like a stack's ADMIN_TOKEN.
+      env: { environment: stack, buildId, adminToken: TEST_ADMIN_TOKEN },
     });
     this.deployed[stack] = buildId;
   }
@@ -53,7 +54,8 @@ function deps(stacks: Environments, overrides: Partial<PromotionDeps> = {}): Pro
     runGate: async () => {
       stacks.calls.push("gate");
     },
-    smoke: (_stack, url, expectBuildId) => runSmoke({ url, expectBuildId, timeoutMs: 10_000 }),
+    smoke: (_stack, url, expectBuildId) =>
+      runSmoke({ url, expectBuildId, adminToken: TEST_ADMIN_TOKEN, timeoutMs: 10_000 }),
     health: async (url) => (await (await fetch(new URL("/health", url))).json()) as { buildId?: unknown },
     log: (line) => lines.push(line),
     ...overrides,

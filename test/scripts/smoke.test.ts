@@ -2,7 +2,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { runSmoke } from "../../scripts/lib/smoke.ts";
-import { startBuiltPlatform } from "../support/platform.ts";
+import { startBuiltPlatform, TEST_ADMIN_TOKEN } from "../support/platform.ts";
 
 let healthy: LocalPlatform;
 let broken: LocalPlatform;
@@ -22,6 +22,7 @@ describe("npm run smoke against a real local environment", () => {
     const report = await runSmoke({
       url: healthy.url,
       expectBuildId: inject("buildId"),
+      adminToken: TEST_ADMIN_TOKEN,
       onProgress: (e) => e.kind === "end" && seen.push(e.result.check),
     });
     expect(report.results.filter((r) => !r.ok)).toEqual([]);

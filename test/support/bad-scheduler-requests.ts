@@ -1,5 +1,13 @@
-import type { BadRequest } from "../artifact/bad-input.battery.test.ts";
 import { adminHeaders, call } from "./platform.ts";
+
+/** One request of the bad-input battery. */
+export interface BadRequest {
+  readonly label: string;
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
 
 /** The scheduler the battery aims at; it holds one real job, so "unchanged" is a real check. */
 export const BATTERY_SCHEDULER = `battery-${crypto.randomUUID().slice(0, 8)}`;

@@ -12,7 +12,14 @@ export function startBuiltPlatform(
 ): Promise<LocalPlatform> {
   return startLocalPlatform({
     bundlePath: inject("bundlePath"),
-    env: { environment: "test", buildId: inject("buildId"), adminToken: TEST_ADMIN_TOKEN, ...options.env },
+    env: {
+      environment: "test",
+      buildId: inject("buildId"),
+      adminToken: TEST_ADMIN_TOKEN,
+      // Local receivers on 127.0.0.1 over http, as `npm run dev` allows.
+      webhookAllowHttp: true,
+      ...options.env,
+    },
     persistTo: options.persistTo,
   });
 }
