@@ -8,6 +8,7 @@ import { platformBindings } from "../scripts/lib/miniflare-options.ts";
 import { environmentForStack } from "../scripts/lib/stack-environment.ts";
 import { durableObjects, migrations } from "../worker/manifest.ts";
 import { SECRET_NAMES } from "../worker/platform.ts";
+import { buildGuardRefusal } from "./build-guard.ts";
 import { readStackConfig } from "./config.ts";
 import { DurableWorker } from "./durable-worker.ts";
 import { readLiveMigrationTag } from "./live-tag.ts";
@@ -32,6 +33,8 @@ export default async function main() {
   const migrationPlan = refuseOn(() => planMigrations(migrations, liveTag));
   const refusal = refuseUnconsentedDeletion(migrationPlan, config);
   if (refusal) throw new DeployRefusedError(refusal);
+  const wrongBuild = await buildGuardRefusal(config, build.buildId);
+  if (wrongBuild) throw new DeployRefusedError(wrongBuild);
   for (const { className, tag } of plannedDeletions(migrationPlan)) {
     pulumi.log.warn(`migration ${tag} deletes the Durable Object class ${className} and all of its objects.`);
   }
@@ -55,6 +58,7 @@ export default async function main() {
       // The same bindings `npm run dev -- --env <stack>` gives Miniflare (scripts/lib/stack-environment.ts).
       vars: platformBindings(environmentForStack(config, build.buildId)),
       secrets: { [SECRET_NAMES.adminToken]: config.adminToken },
+      publicWrites: config.publicWrites,
       smartPlacement: config.smartPlacement,
       observability: config.observability,
       customDomain: config.customDomain,

@@ -32,6 +32,16 @@ export interface StackSettings {
   readonly protect: boolean;
   /** Consent to apply a migration that deletes a Durable Object class in a protected stack. */
   readonly allowClassDeletion: boolean;
+  /** The PUBLIC_WRITES rate limit: requests per period per client IP. */
+  readonly publicWrites: { readonly limit: number; readonly period: 10 | 60 };
+  /** Origins CORS allows; empty = same-origin only. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Hosts webhook jobs may call; empty = any public host. */
+  readonly webhookAllowedHosts: readonly string[];
+  /** The stack whose build this one must deploy (a StackReference name, e.g. organization/do-platform/staging). */
+  readonly promotedFrom?: string | undefined;
+  /** Consent to deploy a build other than promotedFrom's (an emergency fix straight to prod). */
+  readonly allowBuildMismatch: boolean;
 }
 
 /** Every setting the program understands; Pulumi.yaml declares exactly these (a test keeps them equal). */
@@ -51,6 +61,12 @@ export const SETTING_KEYS = [
   "protect",
   "allowClassDeletion",
   "adminToken",
+  "publicWritesLimit",
+  "publicWritesPeriod",
+  "corsAllowedOrigins",
+  "webhookAllowedHosts",
+  "promotedFrom",
+  "allowBuildMismatch",
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -84,6 +100,8 @@ const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENVIRONMENT = /^[A-Za-z0-9._-]{1,64}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const COMPATIBILITY_FLAG = /^[a-z0-9_]+$/;
+const ORIGIN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
+const STACK_REFERENCE = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+){0,2}$/;
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 
 /** `pulumi config set` for one key of this stack, exactly as a user would type it. */
@@ -249,6 +267,45 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
     }
   }
 
+  const limit = Number(text("publicWritesLimit") || "120");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) {
+    problems.push(
+      `publicWritesLimit ${show("publicWritesLimit")} must be a whole number of requests from 1 to 1000000: ` +
+        `${set("publicWritesLimit", "120")}.`,
+    );
+  }
+  const period = Number(text("publicWritesPeriod") || "60");
+  if (period !== 10 && period !== 60) {
+    problems.push(
+      `publicWritesPeriod ${show("publicWritesPeriod")} must be 10 or 60 (seconds; what Cloudflare's rate ` +
+        `limiting binding accepts): ${set("publicWritesPeriod", "60")}.`,
+    );
+  }
+
+  const corsAllowedOrigins = parseStringList(text("corsAllowedOrigins") || "[]");
+  if (!corsAllowedOrigins || corsAllowedOrigins.some((o) => !ORIGIN.test(o))) {
+    problems.push(
+      `corsAllowedOrigins must be a list of origins like https://app.example.com (scheme and host, no path): ` +
+        `pulumi config set --path 'corsAllowedOrigins[0]' https://app.example.com -s ${stack}.`,
+    );
+  }
+  const webhookAllowedHosts = parseStringList(text("webhookAllowedHosts") || "[]");
+  if (!webhookAllowedHosts || webhookAllowedHosts.some((h) => !HOSTNAME.test(h))) {
+    problems.push(
+      `webhookAllowedHosts must be a list of host names like hooks.example.com: ` +
+        `pulumi config set --path 'webhookAllowedHosts[0]' hooks.example.com -s ${stack}.`,
+    );
+  }
+
+  const promotedFrom = text("promotedFrom") || undefined;
+  if (promotedFrom !== undefined && !STACK_REFERENCE.test(promotedFrom)) {
+    problems.push(
+      `promotedFrom ${show("promotedFrom")} must name a stack (staging, or organization/do-platform/staging): ` +
+        `${set("promotedFrom", "organization/do-platform/staging")}.`,
+    );
+  }
+  const allowBuildMismatch = bool("allowBuildMismatch");
+
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -267,6 +324,11 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
       customDomain: hostname === "" ? undefined : { hostname, zoneId },
       protect,
       allowClassDeletion,
+      publicWrites: { limit, period: period as 10 | 60 },
+      corsAllowedOrigins: corsAllowedOrigins ?? [],
+      webhookAllowedHosts: webhookAllowedHosts ?? [],
+      promotedFrom,
+      allowBuildMismatch,
     },
   };
 }

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { asConfigString, stackConfigFromFiles } from "../../infra/project-file.ts";
+import { readBuildRecord } from "./build.ts";
 
 /** Pulumi's project name (Pulumi.yaml `name`): the namespace of the stack config keys. */
 export const PROJECT = "do-platform";
+export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 export const GET_WORKERS_SCRIPTS = "cloudflare:index/getWorkersScripts:getWorkersScripts";
 
 export interface RecordedResource {
@@ -40,6 +42,11 @@ export interface MockRunOptions {
   readonly secretKeys?: readonly string[];
   /** The migration tag `getWorkersScripts` reports for the script; undefined = the script does not exist yet. */
   readonly liveTag?: string | undefined;
+  /**
+   * Outputs of stacks the program reads through a StackReference, by stack name. A stack not listed reports
+   * this tree's build as its `buildId` (it runs what is being deployed).
+   */
+  readonly referencedStacks?: Readonly<Record<string, Record<string, unknown>>>;
   /** Run as `pulumi preview` instead of `pulumi up`. */
   readonly preview?: boolean;
   /** Directory holding Pulumi.yaml and the stack file (default: the repository). */
@@ -97,8 +104,14 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
   const invokes: { token: string; args: Record<string, unknown> }[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource(args) {
+      async newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        if (args.type === STACK_REFERENCE) {
+          // Another stack's outputs: as given, else that stack runs exactly this tree's build (the promoted case).
+          const name = String(args.inputs.name);
+          const outputs = options.referencedStacks?.[name] ?? { buildId: (await readBuildRecord())?.buildId };
+          return { id: name, state: { name, outputs, secretOutputNames: [] } };
+        }
         return { id: `${args.name}-id`, state: args.inputs };
       },
       call(args) {

@@ -1,4 +1,5 @@
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { EXPECTED_BUILD_ID_ENV } from "../../infra/build-guard.ts";
 import { ROOT } from "./build.ts";
 import type { StackOps } from "./promotion.ts";
 
@@ -59,12 +60,6 @@ export async function resolveTarget(target: string): Promise<{ url: URL; stack?:
   }
   return { url: new URL(outputs.url), stack: target };
 }
-
-/**
- * Environment variable through which promotion tells the program which build id it must deploy (the program
- * refuses any other). An environment variable, not stack config, so a promotion never rewrites Pulumi.<stack>.yaml.
- */
-export const EXPECTED_BUILD_ID_ENV = "PLATFORM_EXPECTED_BUILD_ID";
 
 async function selectWithExpectedBuild(stackName: string, expectedBuildId: string): Promise<Stack> {
   return withCli(`Selecting stack ${stackName}`, () =>

@@ -33,6 +33,9 @@ export function environmentForStack(
     jurisdiction: settings.jurisdiction,
     compatibilityDate: settings.compatibilityDate,
     compatibilityFlags: settings.compatibilityFlags,
+    publicWrites: settings.publicWrites,
+    corsAllowedOrigins: settings.corsAllowedOrigins,
+    webhookAllowedHosts: settings.webhookAllowedHosts,
     adminToken: secrets.ADMIN_TOKEN,
   };
 }

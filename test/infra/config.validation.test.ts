@@ -51,6 +51,11 @@ describe("validateStackConfig", () => {
         customDomain: undefined,
         protect: false,
         allowClassDeletion: false,
+        publicWrites: { limit: 120, period: 60 },
+        corsAllowedOrigins: [],
+        webhookAllowedHosts: [],
+        promotedFrom: undefined,
+        allowBuildMismatch: false,
       },
     });
   });
@@ -198,5 +203,54 @@ describe("stack config errors from the Pulumi program", () => {
     );
     await expect(run).rejects.toThrow(/locationHint "mars" is not a location hint/);
     await expect(run).rejects.toThrow("pulumi config set --secret adminToken <token> -s prod");
+  });
+});
+
+describe("security and promotion settings", () => {
+  const base = {
+    accountId: "0123456789abcdef0123456789abcdef",
+    workersDevSubdomain: "acme",
+    adminToken: "t",
+    compatibilityDate: "2026-04-20",
+  };
+  const validate = (values: Record<string, string>) =>
+    validateStackConfig({
+      stack: "prod",
+      values: { ...base, ...values },
+      secretKeys: ["adminToken"],
+      purpose: "deploy",
+    });
+
+  it("reads the rate limit, CORS origins, webhook hosts and the promotion source", () => {
+    const result = validate({
+      publicWritesLimit: "30",
+      publicWritesPeriod: "10",
+      corsAllowedOrigins: '["https://app.example.com"]',
+      webhookAllowedHosts: '["hooks.example.com"]',
+      promotedFrom: "organization/do-platform/staging",
+    });
+    expect(result.ok && result.settings).toMatchObject({
+      publicWrites: { limit: 30, period: 10 },
+      corsAllowedOrigins: ["https://app.example.com"],
+      webhookAllowedHosts: ["hooks.example.com"],
+      promotedFrom: "organization/do-platform/staging",
+    });
+  });
+
+  it("names each malformed one and how to set it", () => {
+    const result = validate({
+      publicWritesLimit: "0",
+      publicWritesPeriod: "30",
+      corsAllowedOrigins: '["app.example.com/path"]',
+      webhookAllowedHosts: '["https://hooks.example.com"]',
+      promotedFrom: "no spaces allowed",
+    });
+    expect(result.ok).toBe(false);
+    const text = result.ok ? "" : result.problems.join("\n");
+    expect(text).toMatch(/publicWritesLimit "0" must be a whole number/);
+    expect(text).toMatch(/publicWritesPeriod "30" must be 10 or 60/);
+    expect(text).toMatch(/corsAllowedOrigins must be a list of origins/);
+    expect(text).toMatch(/webhookAllowedHosts must be a list of host names/);
+    expect(text).toMatch(/promotedFrom "no spaces allowed" must name a stack/);
   });
 });

@@ -15,6 +15,7 @@ export const TYPES = {
   script: "cloudflare:index/workersScript:WorkersScript",
   workersDev: "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain",
   customDomain: "cloudflare:index/workersCustomDomain:WorkersCustomDomain",
+  stackReference: "pulumi:pulumi:StackReference",
 } as const;
 
 /** Runs `pulumi up -s <stack>` under mocks with the team's settings (adminToken set with --secret). */

@@ -70,7 +70,8 @@ describe.each([
 
   it(`${protect ? "protects" : "does not protect"} every resource of the stack`, async () => {
     const run = await deploy(stack);
-    const owned = run.resources.filter((r) => r.type !== TYPES.stack);
+    // The stack itself and StackReferences (reads of another stack) are not resources the stack owns.
+    const owned = run.resources.filter((r) => r.type !== TYPES.stack && r.type !== TYPES.stackReference);
     expect(owned.map((r) => r.type).sort()).toEqual([TYPES.workersDev, TYPES.script, TYPES.worker].sort());
     for (const resource of owned)
       expect({ [resource.name]: resource.protect }).toEqual({ [resource.name]: protect });
@@ -123,5 +124,74 @@ describe.each([
     await expect(deploy(stack, { liveTag: "v9" })).rejects.toThrow(
       /reports migration tag "v9", which worker\/manifest.ts does not contain/,
     );
+  });
+});
+
+describe("prod deploys only the build staging runs", () => {
+  it("deploys when staging's buildId output is this build", async () => {
+    const run = await deploy("prod");
+    const [reference] = resourcesOf(run, TYPES.stackReference);
+    expect(reference?.inputs).toMatchObject({ name: "organization/do-platform/staging" });
+  });
+
+  it("refuses another build, saying how to promote or override", async () => {
+    const referencedStacks = { "organization/do-platform/staging": { buildId: "e".repeat(64) } };
+    await expect(deploy("prod", { referencedStacks })).rejects.toThrow(
+      /Stack prod deploys only the build organization\/do-platform\/staging runs \(e{64}\), and this tree builds [0-9a-f]{64}\..*npm run promote.*allowBuildMismatch true -s prod/,
+    );
+  });
+
+  it("deploys another build with allowBuildMismatch, and without reading staging at all", async () => {
+    const referencedStacks = { "organization/do-platform/staging": { buildId: "e".repeat(64) } };
+    const run = await deploy("prod", { referencedStacks, config: { allowBuildMismatch: true } });
+    expect(resourcesOf(run, TYPES.stackReference)).toEqual([]);
+    expect(resourcesOf(run, TYPES.script)).toHaveLength(1);
+  });
+
+  it("refuses a build other than the one the promotion tested (PLATFORM_EXPECTED_BUILD_ID)", async () => {
+    process.env.PLATFORM_EXPECTED_BUILD_ID = "d".repeat(64);
+    try {
+      await expect(deploy("staging")).rejects.toThrow(
+        /but the promotion tested d{64}: deploy the commit that was tested/,
+      );
+    } finally {
+      delete process.env.PLATFORM_EXPECTED_BUILD_ID;
+    }
+  });
+
+  it("staging has no promotion source", async () => {
+    expect(resourcesOf(await deploy("staging"), TYPES.stackReference)).toEqual([]);
+  });
+});
+
+describe("security settings reach the worker", () => {
+  it("sets the stack's rate limit, CORS origins and webhook hosts, and never allows http webhooks", async () => {
+    const run = await deploy("staging", {
+      config: {
+        publicWritesLimit: 30,
+        publicWritesPeriod: 10,
+        corsAllowedOrigins: ["https://app.example.com"],
+        webhookAllowedHosts: ["hooks.example.com", "ci.example.com"],
+      },
+    });
+    const bindings = scriptOf(run).inputs.bindings as { type: string; name: string }[];
+    expect(bindings).toContainEqual({
+      type: "ratelimit",
+      name: "PUBLIC_WRITES",
+      namespaceId: "1001",
+      simple: { limit: 30, period: 10 },
+    });
+    expect(bindings).toContainEqual({ type: "plain_text", name: "RATE_LIMIT_PERIOD", text: "10" });
+    expect(bindings).toContainEqual({
+      type: "plain_text",
+      name: "CORS_ALLOWED_ORIGINS",
+      text: "https://app.example.com",
+    });
+    expect(bindings).toContainEqual({
+      type: "plain_text",
+      name: "WEBHOOK_ALLOWED_HOSTS",
+      text: "hooks.example.com,ci.example.com",
+    });
+    expect(bindings.map((b) => b.name)).not.toContain("WEBHOOK_ALLOW_HTTP");
   });
 });
