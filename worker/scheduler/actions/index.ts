@@ -1,3 +1,4 @@
+import { chatPost } from "./chat-post.ts";
 import { counterIncrement } from "./counter-increment.ts";
 import { webhook } from "./webhook.ts";
 
@@ -8,4 +9,4 @@ import { webhook } from "./webhook.ts";
  * To add an action: create `worker/scheduler/actions/<type>.ts` exporting `defineAction({ type, fields, check?, run })`
  * (see counter-increment.ts for the smallest one) and add it to this list. Nothing else changes.
  */
-export const actions = [counterIncrement, webhook] as const;
+export const actions = [counterIncrement, webhook, chatPost] as const;
