@@ -1,21 +1,17 @@
 import http from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { type BadRequest, badSchedulerRequests, schedulerState } from "../support/bad-scheduler-requests.ts";
-import { adminHeaders, call, startBuiltPlatform } from "../support/platform.ts";
+import { adminHeaders, call, useBuiltPlatform } from "../support/platform.ts";
 
 /**
  * A battery of generated bad requests and frames against the built bundle. Each must get a 4xx JSON error (or an
  * error frame), never a 5xx or a dropped socket, and the state of counters, rooms and jobs must be unchanged.
  */
-let platform: LocalPlatform;
 let base: URL;
-beforeAll(async () => {
-  platform = await startBuiltPlatform();
+useBuiltPlatform((platform) => {
   base = platform.url;
 });
-afterAll(() => platform?.dispose());
 
 const run = crypto.randomUUID().slice(0, 8);
 const COUNTERS = { [`alpha-${run}`]: 11, [`beta-${run}`]: 22 } as const;

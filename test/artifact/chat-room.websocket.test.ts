@@ -1,15 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { ChatClient, UpgradeRefused } from "../../scripts/lib/chat-client.ts";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { call, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 
-let platform: LocalPlatform;
 let base: URL;
-beforeAll(async () => {
-  platform = await startBuiltPlatform();
+useBuiltPlatform((platform) => {
   base = platform.url;
 });
-afterAll(() => platform?.dispose());
 
 const open: ChatClient[] = [];
 async function join(room: string, user: string): Promise<ChatClient> {

@@ -1,17 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { adminHeaders, call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { describe, expect, inject, it } from "vitest";
+import { adminHeaders, call, startBuiltPlatform, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 
-let platform: LocalPlatform;
 let base: URL;
-beforeAll(async () => {
-  platform = await startBuiltPlatform();
+useBuiltPlatform((platform) => {
   base = platform.url;
 });
-afterAll(() => platform?.dispose());
 
 describe("GET /health", () => {
   it("reports the environment, the bundle's build id and the migration tag", async () => {

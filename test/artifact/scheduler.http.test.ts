@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { callAsAdmin as call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { describe, expect, it } from "vitest";
+import { callAsAdmin as call, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 import { eventually } from "../support/wait.ts";
 
-let platform: LocalPlatform;
 let base: URL;
-beforeAll(async () => {
-  platform = await startBuiltPlatform();
+useBuiltPlatform((platform) => {
   base = platform.url;
 });
-afterAll(() => platform?.dispose());
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

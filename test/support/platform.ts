@@ -1,4 +1,4 @@
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { type LocalPlatform, startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import type { LocalEnvironment } from "../../scripts/lib/miniflare-options.ts";
 
@@ -22,6 +22,21 @@ export function startBuiltPlatform(
     },
     persistTo: options.persistTo,
   });
+}
+
+/**
+ * For a test file: starts the built bundle before its tests (handing the platform to `ready`) and stops it after.
+ */
+export function useBuiltPlatform(
+  ready: (platform: LocalPlatform) => void,
+  options: Parameters<typeof startBuiltPlatform>[0] = {},
+): void {
+  let platform: LocalPlatform | undefined;
+  beforeAll(async () => {
+    platform = await startBuiltPlatform(options);
+    ready(platform);
+  });
+  afterAll(() => platform?.dispose());
 }
 
 /** A JSON request helper that returns status, headers and the parsed body. */
