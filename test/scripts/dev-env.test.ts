@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/build.ts";
-import { readLocalSecrets } from "../../scripts/lib/local-secrets.ts";
+import { readLocalSecrets, withAdminToken } from "../../scripts/lib/local-secrets.ts";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -65,5 +65,19 @@ describe("local secrets", () => {
     await writeFile(path.join(root, ".dev.vars"), "# local only\nADMIN_TOKEN=from-file\nOTHER=x\n");
     expect(readLocalSecrets(root, {})).toEqual({ ADMIN_TOKEN: "from-file" });
     expect(readLocalSecrets(root, { ADMIN_TOKEN: "from-env" })).toEqual({ ADMIN_TOKEN: "from-env" });
+  });
+});
+
+describe("npm run dev is never open", () => {
+  it("keeps a provided ADMIN_TOKEN", () => {
+    expect(withAdminToken({ ADMIN_TOKEN: "given" })).toEqual({ secrets: { ADMIN_TOKEN: "given" } });
+  });
+
+  it("generates a long random token when none is provided, a different one each start", () => {
+    const a = withAdminToken({});
+    const b = withAdminToken({});
+    expect(a.generatedAdminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(a.secrets.ADMIN_TOKEN).toBe(a.generatedAdminToken);
+    expect(b.generatedAdminToken).not.toBe(a.generatedAdminToken);
   });
 });

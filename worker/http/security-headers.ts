@@ -39,17 +39,28 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
  * them in CORS_ALLOWED_ORIGINS (comma-separated, exact origins like https://app.example.com).
  */
 export function corsPolicy(): MiddlewareHandler<AppEnv> {
-  return async function corsFromEnvironment(c, next) {
-    const allowed = (c.env.CORS_ALLOWED_ORIGINS ?? "")
+  // Built once per distinct CORS_ALLOWED_ORIGINS value (one per deployment), not on every request.
+  let cached: { raw: string; middleware: ReturnType<typeof cors> | undefined } | undefined;
+  const forOrigins = (raw: string) => {
+    if (cached?.raw === raw) return cached.middleware;
+    const allowed = raw
       .split(",")
       .map((o) => o.trim())
       .filter(Boolean);
-    if (allowed.length === 0) return next();
-    return cors({
-      origin: (origin) => (allowed.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "DELETE"],
-      allowHeaders: ["Content-Type", "Authorization"],
-      maxAge: 600,
-    })(c, next);
+    const middleware =
+      allowed.length === 0
+        ? undefined
+        : cors({
+            origin: (origin) => (allowed.includes(origin) ? origin : null),
+            allowMethods: ["GET", "POST", "DELETE"],
+            allowHeaders: ["Content-Type", "Authorization"],
+            maxAge: 600,
+          });
+    cached = { raw, middleware };
+    return middleware;
+  };
+  return async function corsFromEnvironment(c, next) {
+    const middleware = forOrigins(c.env.CORS_ALLOWED_ORIGINS ?? "");
+    return middleware ? middleware(c, next) : next();
   };
 }
