@@ -84,9 +84,12 @@ export const rateLimits = {
   },
 } as const satisfies Record<string, RateLimitDeclaration>;
 
-/** Runtime defaults; a stack may override them in its config. Local workerd accepts dates up to 2026-05-03. */
+/**
+ * Runtime defaults; a stack may override them in its config. The date is the newest the installed workerd
+ * (1.20260815.1) accepts: 2026-08-22; a later one fails at start-up, locally and in the tests.
+ */
 export const runtimeDefaults = {
-  compatibilityDate: "2026-04-20",
+  compatibilityDate: "2026-08-22",
   compatibilityFlags: [] as readonly string[],
 } as const;
 

@@ -1,4 +1,4 @@
-import type { WorkerOptions } from "miniflare";
+import type { LegacyWorkerOptions } from "miniflare";
 import { durableObjects, latestMigrationTag, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
 import { SECRET_NAMES, VAR_NAMES } from "../../worker/platform.ts";
 
@@ -76,7 +76,11 @@ export function miniflareWorkerOptions(given: LocalEnvironment) {
     durableObjects: miniflareDurableObjects(),
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
     ratelimits: {
-      PUBLIC_WRITES: { simple: { limit: env.publicWrites.limit, period: env.publicWrites.period } },
+      // Miniflare 5 requires the namespace id; the deployed binding's, from the manifest.
+      PUBLIC_WRITES: {
+        namespace_id: rateLimits.PUBLIC_WRITES.namespaceId,
+        simple: { limit: env.publicWrites.limit, period: env.publicWrites.period },
+      },
     },
-  } satisfies Partial<WorkerOptions>;
+  } satisfies Partial<LegacyWorkerOptions>;
 }

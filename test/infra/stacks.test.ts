@@ -36,7 +36,7 @@ describe.each([
 
   it("applies the stack's runtime settings: compatibility, Workers Logs, no Smart Placement", async () => {
     const script = scriptOf(await deploy(stack)).inputs;
-    expect(script.compatibilityDate).toBe("2026-04-20");
+    expect(script.compatibilityDate).toBe("2026-08-22");
     expect(script.compatibilityFlags).toEqual([]);
     expect(script.observability).toEqual({ enabled: true });
     expect(script).not.toHaveProperty("placement");
