@@ -32,7 +32,8 @@ function options(o: LocalPlatformOptions): V4MiniflareOptions {
     scriptPath: o.bundlePath,
     port: o.port ?? 0,
     host: o.host ?? "127.0.0.1",
-    ...(o.persistTo ? { defaultPersistRoot: o.persistTo } : {}),
+    // Miniflare 5's root for all persisted state (its conversion of v4 options drops v4's defaultPersistRoot).
+    ...(o.persistTo ? { resourcePersistencePath: o.persistTo } : {}),
     // Never fetch Request.cf from Cloudflare: this must run offline.
     cf: false,
     log: new Log(o.verbose ? LogLevel.INFO : LogLevel.WARN),
