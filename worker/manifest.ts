@@ -85,8 +85,8 @@ export const rateLimits = {
 } as const satisfies Record<string, RateLimitDeclaration>;
 
 /**
- * Runtime defaults; a stack may override them in its config. The date is the newest the installed workerd
- * (1.20260815.1) accepts: 2026-08-22; a later one fails at start-up, locally and in the tests.
+ * Runtime defaults; a stack may override them in its config. The date is the newest that the workerd running the
+ * tests and `npm run dev` (1.20260815.1, the vitest pool's) accepts: 2026-08-22; a later one fails at start-up.
  */
 export const runtimeDefaults = {
   compatibilityDate: "2026-08-22",
