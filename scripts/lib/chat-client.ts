@@ -54,10 +54,21 @@ export class ChatClient {
     return url;
   }
 
-  /** Opens a socket; rejects with `UpgradeRefused` (status and JSON body) when the server refuses the upgrade. */
-  static connect(base: URL, room: string, user: string): Promise<ChatClient> {
+  /**
+   * Opens a socket; rejects with `UpgradeRefused` (status and JSON body) when the server refuses the upgrade.
+   * `headers` go with the upgrade request: locally `CF-Connecting-IP` stands for a distinct client (Miniflare keeps
+   * a client's own value; Cloudflare's edge overwrites it).
+   */
+  static connect(
+    base: URL,
+    room: string,
+    user: string,
+    options: { readonly headers?: Record<string, string>; readonly key?: string } = {},
+  ): Promise<ChatClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(ChatClient.url(base, room, user));
+      const url = ChatClient.url(base, room, user);
+      if (options.key !== undefined) url.searchParams.set("key", options.key);
+      const socket = new WebSocket(url, { headers: options.headers });
       const client = new ChatClient(socket);
       socket.once("open", () => resolve(client));
       socket.once("error", reject);
