@@ -63,11 +63,11 @@ export class ChatClient {
     base: URL,
     room: string,
     user: string,
-    options: { readonly headers?: Record<string, string>; readonly key?: string } = {},
+    options: { readonly headers?: Record<string, string>; readonly resumeKey?: string } = {},
   ): Promise<ChatClient> {
     return new Promise((resolve, reject) => {
       const url = ChatClient.url(base, room, user);
-      if (options.key !== undefined) url.searchParams.set("key", options.key);
+      if (options.resumeKey !== undefined) url.searchParams.set("resumeKey", options.resumeKey);
       const socket = new WebSocket(url, { headers: options.headers });
       const client = new ChatClient(socket);
       socket.once("open", () => resolve(client));
@@ -103,6 +103,14 @@ export class ChatClient {
     for (;;) {
       const frame = await this.next();
       if (frame.type === type) return frame as Extract<ServerFrame, { type: T }>;
+    }
+  }
+
+  /** The next frame that is not presence (arrivals and departures come on a timer of their own). */
+  async nextChat(): Promise<Exclude<ServerFrame, { type: "presence" }>> {
+    for (;;) {
+      const frame = await this.next();
+      if (frame.type !== "presence") return frame;
     }
   }
 

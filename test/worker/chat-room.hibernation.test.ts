@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, expect, it } from "vitest";
 import { PING_FRAME, PONG_FRAME } from "../../worker/chat/protocol.ts";
 import type { ChatRoom, Connection } from "../../worker/objects/chat-room.ts";
@@ -15,6 +15,8 @@ afterEach(closeAll);
  * idle for 12 s, then proves the eviction happened (a mark left on the old instance is gone) before asserting.
  */
 const IDLE_LONGER_THAN_EVICTION_MS = 12_000;
+/** Sockets of the many-sockets wake test: more than a welcome or a presence frame names. */
+const SOCKETS = 150;
 
 const attachments = (state: DurableObjectState) =>
   state
@@ -29,8 +31,10 @@ it(
     const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(room));
     const alice = await connect(room, "alice");
     const bob = await connect(room, "bob");
-    await alice.nextOf("join");
     await bob.nextOf("welcome");
+    for (const s of [alice, bob]) {
+      while (!(await s.nextOf("presence")).joined.includes("bob"));
+    }
     alice.send({ type: "message", text: "before the nap" });
     await alice.nextOf("message");
     await bob.nextOf("message");
@@ -40,10 +44,15 @@ it(
       (instance as unknown as Record<symbol, boolean>)[mark] = true;
       return attachments(state);
     });
-    expect(before).toEqual([
-      { user: "alice", connectionId: expect.any(String), joinedAt: expect.any(Number) },
-      { user: "bob", connectionId: expect.any(String), joinedAt: expect.any(Number) },
-    ]);
+    const attachment = (user: string) => ({
+      user,
+      connectionId: expect.any(String),
+      joinedAt: expect.any(Number),
+      client: "unknown-client",
+      resumeKey: expect.any(String),
+      lastSeenAt: expect.any(Number),
+    });
+    expect(before).toEqual([attachment("alice"), attachment("bob")]);
 
     await new Promise((resolve) => setTimeout(resolve, IDLE_LONGER_THAN_EVICTION_MS));
 
@@ -69,13 +78,73 @@ it(
     expect(await carol.next()).toMatchObject({
       type: "welcome",
       you: "carol",
+      count: 3,
       members: ["alice", "bob", "carol"],
       history: [{ text: "before the nap" }, { text: "after the nap" }],
     });
-    expect(await alice.next()).toEqual({ type: "join", user: "carol" });
+    expect(await alice.next()).toEqual({ type: "presence", joined: ["carol"], left: [], count: 3 });
     bob.ws.close(1000, "bye");
-    expect(await alice.next()).toEqual({ type: "leave", user: "bob" });
-    expect(await carol.nextOf("leave")).toEqual({ type: "leave", user: "bob" });
+    expect(await alice.next()).toEqual({ type: "presence", joined: [], left: ["bob"], count: 2 });
+    expect(await carol.nextOf("presence")).toEqual({
+      type: "presence",
+      joined: ["carol"],
+      left: [],
+      count: 3,
+    });
+    expect(await carol.nextOf("presence")).toEqual({ type: "presence", joined: [], left: ["bob"], count: 2 });
   },
   IDLE_LONGER_THAN_EVICTION_MS + 20_000,
+);
+
+it(
+  "rebuilds its connection registry when woken with many sockets, and broadcasts to each exactly once",
+  async () => {
+    const room = crypto.randomUUID();
+    const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(room));
+    const crowd = await Promise.all(
+      Array.from({ length: SOCKETS }, (_, i) =>
+        connect(room, `p${i}`, { client: `10.4.${i >> 8}.${i & 255}` }),
+      ),
+    );
+    const last = crowd.at(-1)!;
+    // Wait until the room has told everyone about everyone (its presence went quiet), then let it sleep.
+    let seen = 0;
+    while (seen < SOCKETS) seen = (await last.nextOf("presence")).count;
+    const mark = Symbol("instance before eviction");
+    await runInDurableObject(stub, (instance: ChatRoom) => {
+      (instance as unknown as Record<symbol, boolean>)[mark] = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, IDLE_LONGER_THAN_EVICTION_MS));
+    for (const s of crowd) while (s.pending().length > 0) await s.next();
+
+    // A message over HTTP wakes the room; the registry is rebuilt from getWebSockets() and the attachments.
+    const res = await SELF.fetch(`https://platform.test/api/rooms/${room}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ user: "announcer", text: "good morning" }),
+    });
+    expect(res.status).toBe(201);
+    const woken = await runInDurableObject(stub, (instance: ChatRoom) => ({
+      sameInstance: (instance as unknown as Record<symbol, boolean>)[mark] === true,
+      members: instance.members(),
+    }));
+    expect(woken.sameInstance, "the runtime did not evict the idle room; nothing was proven").toBe(false);
+    expect(woken.members.count).toBe(SOCKETS);
+    const received = await Promise.all(crowd.map((s) => s.nextChat()));
+    for (const frame of received) expect(frame).toMatchObject({ type: "message", text: "good morning" });
+    // Exactly once: a second message is the very next frame everywhere, not a duplicate of the first.
+    crowd[0]!.send({ type: "message", text: "and again" });
+    const again = await Promise.all(crowd.map((s) => s.nextChat()));
+    for (const frame of again)
+      expect(frame).toMatchObject({ type: "message", user: "p0", text: "and again" });
+    // Presence after the wake counts from the rebuilt registry.
+    crowd[1]!.ws.close(1000, "bye");
+    expect(await crowd[0]!.nextOf("presence")).toEqual({
+      type: "presence",
+      joined: [],
+      left: ["p1"],
+      count: SOCKETS - 1,
+    });
+  },
+  IDLE_LONGER_THAN_EVICTION_MS + 40_000,
 );
