@@ -71,7 +71,8 @@ export class ChatClient {
       const socket = new WebSocket(url, { headers: options.headers });
       const client = new ChatClient(socket);
       socket.once("open", () => resolve(client));
-      socket.once("error", reject);
+      // Not once: ws may emit a second error (e.g. a reset after a refused upgrade), which must not crash the process.
+      socket.on("error", reject);
       socket.once("unexpected-response", (_req, res) => {
         let text = "";
         res.on("data", (chunk) => {
