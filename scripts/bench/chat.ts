@@ -7,18 +7,243 @@ const FANOUT_CLIENTS = 200;
 const FANOUT_ROUNDS = 50;
 const SENDERS = 10;
 const THROUGHPUT_MS = 5_000;
+/** Room sizes of the presence table (issue 16); the last is the room's cap. */
+const FILL_SIZES = [100, 200, 500, CHAT_LIMITS.maxSockets] as const;
+const FILL_MESSAGES = 10;
+/** How long without a frame counts as quiet. */
+const QUIET_MS = 1_000;
+const STORM_LISTENERS = 200;
+const STORM_JOINERS = 300;
+const STORM_JOINS_PER_SECOND = 100;
+const STORM_MESSAGE_EVERY_MS = 100;
+
+let nextClient = 0;
+/**
+ * Each bench socket is a distinct client (locally `CF-Connecting-IP` is taken from the request), so a room's
+ * per-client socket cap does not apply to the crowd, as it would not to a crowd of real people.
+ */
+function asNewClient(): { headers: Record<string, string> } {
+  const i = ++nextClient;
+  return { headers: { "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } };
+}
+
+/** Failed upgrades (reset or refused) that were tried again; reported so a number never hides them. */
+let retriedUpgrades = 0;
+
+async function connect(base: URL, room: string, user: string): Promise<ChatClient> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ChatClient.connect(base, room, user, asNewClient());
+    } catch (error) {
+      if (attempt === 3) throw error;
+      retriedUpgrades++;
+    }
+  }
+}
 
 /** Opens `count` sockets in batches (a burst of hundreds of upgrades at once only measures the accept queue). */
-async function crowd(base: URL, room: string, count: number, user: (i: number) => string) {
+async function crowd(
+  base: URL,
+  room: string,
+  count: number,
+  user: (i: number) => string,
+  onFrame?: ChatClient["onFrame"],
+) {
   const clients: ChatClient[] = [];
   for (let start = 0; start < count; start += 50) {
     const batch = Array.from({ length: Math.min(50, count - start) }, (_, i) =>
-      ChatClient.connect(base, room, user(start + i)),
+      connect(base, room, user(start + i)).then((c) => {
+        c.keep = false; // count on arrival, queue nothing
+        c.onFrame = onFrame;
+        return c;
+      }),
     );
     clients.push(...(await Promise.all(batch)));
   }
-  for (const c of clients) c.keep = false; // count on arrival, queue nothing
   return clients;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until no frame has arrived for QUIET_MS (at most `limitMs`); `lastFrameAt` reads the latest arrival. */
+async function quiet(lastFrameAt: () => number, limitMs = 120_000): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (performance.now() - lastFrameAt() < QUIET_MS && performance.now() < deadline) await sleep(50);
+}
+
+/** Sorted copy's p50 and p99, in ms with one decimal. */
+function p50p99(latencies: number[]): { p50: number; p99: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)) };
+}
+
+/** What filling one room to `sockets` costs, and what a message costs in it once quiet. */
+export interface FillResult {
+  readonly sockets: number;
+  /** Every frame the room sent while filling (welcomes and presence), summed over all sockets. */
+  readonly frames: number;
+  /** From the first upgrade to the last socket's open (50 upgrades at a time). */
+  readonly fillMs: number;
+  /** From the last socket's open to the last frame of the fill. */
+  readonly quietMs: number;
+  /** Send-to-receipt of FILL_MESSAGES messages at each of the other sockets. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly receipts: number;
+}
+
+/**
+ * Fills a new room to `sockets` (one sender and the listeners, each a distinct person and client), counts the frames
+ * the room sends until it goes quiet, then sends FILL_MESSAGES messages one at a time and times each receipt.
+ */
+export async function measureFill(base: URL, sockets: number): Promise<FillResult> {
+  const room = `bench-fill-${sockets}-${Date.now()}`;
+  let frames = 0;
+  let lastFrameAt = performance.now();
+  let text = "";
+  let sentAt = 0;
+  let received = 0;
+  const latencies: number[] = [];
+  const onFrame: ChatClient["onFrame"] = (frame, at) => {
+    if (frame.type === "message") {
+      if (frame.text === text) {
+        received++;
+        latencies.push(at - sentAt);
+      }
+      return;
+    }
+    frames++;
+    lastFrameAt = at;
+  };
+  const fillStartedAt = performance.now();
+  const listeners = await crowd(base, room, sockets - 1, (i) => `listener-${i}`, onFrame);
+  const [sender] = await crowd(base, room, 1, () => "sender", onFrame);
+  const lastOpenAt = performance.now();
+  await quiet(() => lastFrameAt);
+  const quietMs = Math.max(0, lastFrameAt - lastOpenAt);
+  const fillFrames = frames;
+
+  for (let round = 0; round < FILL_MESSAGES; round++) {
+    text = `fill ${sockets} #${round}`;
+    received = 0;
+    sentAt = performance.now();
+    sender!.sendMessage(text);
+    const deadline = sentAt + 30_000;
+    while (received < listeners.length && performance.now() < deadline) await sleep(1);
+  }
+  await closeAll([...listeners, sender!]);
+  const { p50, p99 } = p50p99(latencies);
+  return {
+    sockets,
+    frames: fillFrames,
+    fillMs: Math.round(lastOpenAt - fillStartedAt),
+    quietMs: Math.round(quietMs),
+    p50Ms: p50,
+    p99Ms: p99,
+    receipts: latencies.length,
+  };
+}
+
+export interface JoinStormResult {
+  readonly listeners: number;
+  readonly joiners: number;
+  readonly messages: number;
+  readonly receipts: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/**
+ * STORM_LISTENERS sockets in a quiet room; then STORM_JOINERS more join at STORM_JOINS_PER_SECOND while two senders
+ * take turns sending a message every STORM_MESSAGE_EVERY_MS (each under the per-connection rate limit). Times
+ * every message from send to receipt at each listener: what a live event's audience sees while people arrive.
+ */
+export async function measureJoinStorm(base: URL): Promise<JoinStormResult> {
+  const room = `bench-storm-${Date.now()}`;
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let lastFrameAt = performance.now();
+  const listeners = await crowd(
+    base,
+    room,
+    STORM_LISTENERS,
+    (i) => `listener-${i}`,
+    (frame, at) => {
+      lastFrameAt = at;
+      if (frame.type !== "message") return;
+      const sent = sentAt.get(frame.text);
+      if (sent !== undefined) latencies.push(at - sent);
+    },
+  );
+  const senders = await crowd(base, room, 2, (i) => `sender-${i}`);
+  await quiet(() => lastFrameAt);
+
+  const stormMs = (STORM_JOINERS / STORM_JOINS_PER_SECOND) * 1000;
+  const started = performance.now();
+  const joiners = Array.from({ length: STORM_JOINERS }, (_, i) =>
+    sleep((i * 1000) / STORM_JOINS_PER_SECOND).then(() =>
+      connect(base, room, `joiner-${i}`).then((c) => {
+        c.keep = false;
+        return c;
+      }),
+    ),
+  );
+  let sent = 0;
+  while (performance.now() - started < stormMs) {
+    const text = `storm ${sent}`;
+    sentAt.set(text, performance.now());
+    senders[sent % senders.length]!.sendMessage(text);
+    sent++;
+    await sleep(STORM_MESSAGE_EVERY_MS);
+  }
+  const joined = await Promise.all(joiners);
+  const deadline = performance.now() + 30_000;
+  while (latencies.length < sent * listeners.length && performance.now() < deadline) await sleep(10);
+  await closeAll([...listeners, ...senders, ...joined]);
+  const { p50, p99 } = p50p99(latencies);
+  return {
+    listeners: STORM_LISTENERS,
+    joiners: STORM_JOINERS,
+    messages: sent,
+    receipts: latencies.length,
+    p50Ms: p50,
+    p99Ms: p99,
+  };
+}
+
+/** The presence table and the join storm as result rows. */
+async function presence(base: URL, log: (m: string) => void): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const sockets of FILL_SIZES) {
+    log(`fill: ${sockets} sockets in one room, then ${FILL_MESSAGES} messages`);
+    const r = await measureFill(base, sockets);
+    rows.push(
+      {
+        metric: `room fill to ${sockets} sockets`,
+        value: `${r.frames} frames, quiet ${r.quietMs} ms`,
+        note: `frames the room sent while filling (welcomes + presence); filled in ${r.fillMs} ms (50 upgrades at a time); quiet = last open to last frame`,
+      },
+      {
+        metric: `message latency at ${sockets} sockets`,
+        value: `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
+        note: `${r.receipts} receipts of ${FILL_MESSAGES} messages, after the room went quiet`,
+      },
+    );
+  }
+  log(`join storm: ${STORM_LISTENERS} listeners, ${STORM_JOINERS} join at ${STORM_JOINS_PER_SECOND}/s`);
+  const s = await measureJoinStorm(base);
+  rows.push({
+    metric: "upgrades tried again after a failure",
+    value: String(retriedUpgrades),
+    note: "an upgrade reset or refused under load is retried (up to 3 tries); 0 means every socket opened first time",
+  });
+  rows.push({
+    metric: `join storm: ${s.listeners} listeners, ${s.joiners} join at ${STORM_JOINS_PER_SECOND}/s`,
+    value: `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
+    note: `${s.receipts} of ${s.messages * s.listeners} receipts of ${s.messages} messages sent during the joins`,
+  });
+  return rows;
 }
 
 const closeAll = (clients: ChatClient[]) => Promise.all(clients.map((c) => c.close()));
@@ -154,6 +379,10 @@ async function throughput(base: URL, log: (m: string) => void): Promise<BenchRow
 export const benchmark: Benchmark = {
   name: "chat",
   async run({ platform, log }) {
-    return [...(await fanout(platform.url, log)), ...(await throughput(platform.url, log))];
+    return [
+      ...(await presence(platform.url, log)),
+      ...(await fanout(platform.url, log)),
+      ...(await throughput(platform.url, log)),
+    ];
   },
 };

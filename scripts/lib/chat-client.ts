@@ -54,13 +54,25 @@ export class ChatClient {
     return url;
   }
 
-  /** Opens a socket; rejects with `UpgradeRefused` (status and JSON body) when the server refuses the upgrade. */
-  static connect(base: URL, room: string, user: string): Promise<ChatClient> {
+  /**
+   * Opens a socket; rejects with `UpgradeRefused` (status and JSON body) when the server refuses the upgrade.
+   * `headers` go with the upgrade request: locally `CF-Connecting-IP` stands for a distinct client (Miniflare keeps
+   * a client's own value; Cloudflare's edge overwrites it).
+   */
+  static connect(
+    base: URL,
+    room: string,
+    user: string,
+    options: { readonly headers?: Record<string, string>; readonly resumeKey?: string } = {},
+  ): Promise<ChatClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(ChatClient.url(base, room, user));
+      const url = ChatClient.url(base, room, user);
+      if (options.resumeKey !== undefined) url.searchParams.set("resumeKey", options.resumeKey);
+      const socket = new WebSocket(url, { headers: options.headers });
       const client = new ChatClient(socket);
       socket.once("open", () => resolve(client));
-      socket.once("error", reject);
+      // Not once: ws may emit a second error (e.g. a reset after a refused upgrade), which must not crash the process.
+      socket.on("error", reject);
       socket.once("unexpected-response", (_req, res) => {
         let text = "";
         res.on("data", (chunk) => {
@@ -92,6 +104,14 @@ export class ChatClient {
     for (;;) {
       const frame = await this.next();
       if (frame.type === type) return frame as Extract<ServerFrame, { type: T }>;
+    }
+  }
+
+  /** The next frame that is not presence (arrivals and departures come on a timer of their own). */
+  async nextChat(): Promise<Exclude<ServerFrame, { type: "presence" }>> {
+    for (;;) {
+      const frame = await this.next();
+      if (frame.type !== "presence") return frame;
     }
   }
 

@@ -80,6 +80,8 @@ const BAD_CHAT_BODIES: [string, string, Record<string, string>][] = [
   ["long user", `{"user":"${"u".repeat(33)}","text":"hi"}`, JSON_TYPE],
   ["empty text", '{"user":"ann","text":""}', JSON_TYPE],
   ["blank text", '{"user":"ann","text":"   "}', JSON_TYPE],
+  ["only NUL text", '{"user":"ann","text":"\\u0000\\u0000"}', JSON_TYPE],
+  ["only zero-width text", '{"user":"ann","text":"\\u200b\\u200d\\ufeff"}', JSON_TYPE],
   ["text too long", `{"user":"ann","text":"${"t".repeat(4097)}"}`, JSON_TYPE],
   ["text number", '{"user":"ann","text":42}', JSON_TYPE],
   ["extra field", '{"user":"ann","text":"hi","id":1}', JSON_TYPE],
@@ -98,6 +100,7 @@ function badRequests(): BadRequest[] {
       { label: `decrement ${name}`, method: "POST", path: `/api/counters/${name}/decrement` },
       { label: `reset ${name}`, method: "DELETE", path: `/api/counters/${name}`, headers: adminHeaders },
       { label: `history ${name}`, method: "GET", path: `/api/rooms/${name}/messages` },
+      { label: `members ${name}`, method: "GET", path: `/api/rooms/${name}/members` },
       {
         label: `post ${name}`,
         method: "POST",
@@ -138,6 +141,20 @@ function badRequests(): BadRequest[] {
       label: `history limit ${limit}`,
       method: "GET",
       path: `/api/rooms/${ROOM}/messages?limit=${limit}`,
+    });
+  }
+  for (const before of ["0", "-1", "abc", "1.5", "", "1e2", "%20"]) {
+    cases.push({
+      label: `history before ${before}`,
+      method: "GET",
+      path: `/api/rooms/${ROOM}/messages?before=${before}`,
+    });
+  }
+  for (const cursor of ["", "a%20b", "u".repeat(33), "%00"]) {
+    cases.push({
+      label: `members cursor ${cursor.slice(0, 10)}`,
+      method: "GET",
+      path: `/api/rooms/${ROOM}/members?cursor=${cursor}`,
     });
   }
   for (const user of ["", "a%20b", "u".repeat(33), "%00", "caf%C3%A9"]) {

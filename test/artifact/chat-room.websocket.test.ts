@@ -8,8 +8,14 @@ useBuiltPlatform((platform) => {
 });
 
 const open: ChatClient[] = [];
-async function join(room: string, user: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(base, room, user);
+let clients = 0;
+/** Opens a socket as a distinct client (`CF-Connecting-IP`), so the per-client cap counts only what a test means. */
+async function join(room: string, user: string, options: { resumeKey?: string } = {}): Promise<ChatClient> {
+  const i = ++clients;
+  const client = await ChatClient.connect(base, room, user, {
+    ...options,
+    headers: { "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
+  });
   open.push(client);
   return client;
 }
@@ -21,34 +27,51 @@ describe("chat over real WebSockets on the built bundle", () => {
   it("lets two clients exchange messages", async () => {
     const room = uniqueName("room");
     const alice = await join(room, "alice");
-    expect(await alice.next()).toEqual({ type: "welcome", you: "alice", members: ["alice"], history: [] });
+    const welcome = { type: "welcome", resumeKey: expect.any(String), history: [] };
+    expect(await alice.next()).toEqual({ ...welcome, you: "alice", count: 1, members: ["alice"] });
     const bob = await join(room, "bob");
-    expect(await bob.next()).toEqual({ type: "welcome", you: "bob", members: ["alice", "bob"], history: [] });
+    expect(await bob.next()).toEqual({ ...welcome, you: "bob", count: 2, members: ["alice", "bob"] });
 
     alice.sendMessage("hi bob");
     const first = { type: "message", id: 1, user: "alice", text: "hi bob", at: expect.any(String) };
-    expect(await bob.next()).toEqual(first);
+    expect(await bob.nextChat()).toEqual(first);
     bob.sendMessage("hi alice ✋");
     const second = { type: "message", id: 2, user: "bob", text: "hi alice ✋", at: expect.any(String) };
-    expect(await alice.next()).toEqual({ type: "join", user: "bob" });
-    expect(await alice.next()).toEqual(first);
-    expect(await alice.next()).toEqual(second);
-    expect(await bob.next()).toEqual(second);
+    expect(await alice.nextChat()).toEqual(first);
+    expect(await alice.nextChat()).toEqual(second);
+    expect(await bob.nextChat()).toEqual(second);
   });
 
-  it("tells the room who joins and who leaves", async () => {
+  it("tells the room who joins and who leaves, in presence frames with the count", async () => {
     const room = uniqueName("room");
     const alice = await join(room, "alice");
     await alice.next();
+    expect(await alice.next()).toEqual({ type: "presence", joined: ["alice"], left: [], count: 1 });
     const bob = await join(room, "bob");
-    expect(await alice.next()).toEqual({ type: "join", user: "bob" });
+    expect(await alice.next()).toEqual({ type: "presence", joined: ["bob"], left: [], count: 2 });
     const carol = await join(room, "carol");
-    expect(await carol.next()).toMatchObject({ type: "welcome", members: ["alice", "bob", "carol"] });
-    expect(await alice.next()).toEqual({ type: "join", user: "carol" });
-    expect(await bob.nextOf("join")).toEqual({ type: "join", user: "carol" });
+    expect(await carol.next()).toMatchObject({
+      type: "welcome",
+      count: 3,
+      members: ["alice", "bob", "carol"],
+    });
+    expect(await alice.next()).toEqual({ type: "presence", joined: ["carol"], left: [], count: 3 });
+    expect(await bob.nextOf("presence")).toMatchObject({ joined: ["bob"] });
+    expect(await bob.nextOf("presence")).toEqual({ type: "presence", joined: ["carol"], left: [], count: 3 });
     await bob.close();
-    expect(await alice.next()).toEqual({ type: "leave", user: "bob" });
-    expect(await carol.next()).toEqual({ type: "leave", user: "bob" });
+    expect(await alice.next()).toEqual({ type: "presence", joined: [], left: ["bob"], count: 2 });
+    expect(await carol.nextOf("presence")).toMatchObject({ joined: ["carol"] });
+    expect(await carol.next()).toEqual({ type: "presence", joined: [], left: ["bob"], count: 2 });
+  });
+
+  it("refuses a second socket under a present name without its resume key (409 name_taken)", async () => {
+    const room = uniqueName("room");
+    const alice = await join(room, "alice");
+    const welcome = await alice.nextOf("welcome");
+    const refused = await ChatClient.connect(base, room, "alice").catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: "name_taken" } } });
+    const tab = await join(room, "alice", { resumeKey: welcome.resumeKey });
+    expect(await tab.nextOf("welcome")).toMatchObject({ you: "alice", count: 1 });
   });
 
   it("gives a late joiner the history", async () => {
@@ -81,7 +104,7 @@ describe("chat over real WebSockets on the built bundle", () => {
       json: { user: "deploybot", text: "v2 is live" },
     });
     expect(posted.status).toBe(201);
-    expect(await alice.next()).toEqual({ type: "message", ...posted.body });
+    expect(await alice.nextChat()).toEqual({ type: "message", ...posted.body });
     expect(posted.body).toMatchObject({ user: "deploybot", text: "v2 is live" });
   });
 
@@ -99,12 +122,12 @@ describe("chat over real WebSockets on the built bundle", () => {
     ];
     for (const [frame, code] of bad) {
       alice.socket.send(frame);
-      expect(await alice.next()).toEqual({ type: "error", code, message: expect.any(String) });
+      expect(await alice.nextChat()).toEqual({ type: "error", code, message: expect.any(String) });
     }
     alice.send({ type: "ping" });
-    expect((await alice.next()) as unknown).toEqual({ type: "pong" });
+    expect((await alice.nextChat()) as unknown).toEqual({ type: "pong" });
     alice.sendMessage("still here");
-    expect(await alice.next()).toMatchObject({ type: "message", id: 1, text: "still here" });
+    expect(await alice.nextChat()).toMatchObject({ type: "message", id: 1, text: "still here" });
   });
 
   it("delivers one broadcast to all of 200 clients in one room", async () => {
@@ -144,16 +167,19 @@ describe("upgrade refusals over real HTTP", () => {
 
   it("refuses the 1,001st socket of a room with 503 JSON, and takes one again when a socket leaves", async () => {
     const room = uniqueName("full");
-    // One user on every socket: a second socket of someone present is not announced, so filling the room costs
-    // no join broadcasts.
+    // A thousand people, each a distinct client: presence is coalesced, so filling the room costs a few
+    // frames per socket, not one per pair.
     const clients: ChatClient[] = [];
     for (let batch = 0; batch < 1000; batch += 100) {
-      clients.push(...(await Promise.all(Array.from({ length: 100 }, () => join(room, "crowd")))));
+      clients.push(
+        ...(await Promise.all(Array.from({ length: 100 }, (_, i) => join(room, `crowd-${batch + i}`)))),
+      );
     }
+    for (const c of clients) c.keep = false;
     const refused = await ChatClient.connect(base, room, "one-too-many").catch((e: unknown) => e);
     expect(refused).toMatchObject({ status: 503, body: { error: { code: "room_full" } } });
     await clients[0]!.close();
     const admitted = await join(room, "next-in-line");
-    expect(await admitted.next()).toMatchObject({ type: "welcome", you: "next-in-line" });
+    expect(await admitted.next()).toMatchObject({ type: "welcome", you: "next-in-line", count: 1000 });
   }, 60_000);
 });

@@ -29,7 +29,11 @@ async function openPage(): Promise<Page> {
   const page = await context.newPage();
   page.on("console", (m) => {
     const expected4xx = /^Failed to load resource: the server responded with a status of 4\d\d/;
-    if (m.type() === "error" && !expected4xx.test(m.text())) problems.push(`console: ${m.text()}`);
+    // The name_taken test refuses a WebSocket upgrade on purpose; Chromium logs that too.
+    const expectedRefusal = /^WebSocket connection to .* failed: .*Unexpected response code: 409/;
+    if (m.type() === "error" && !expected4xx.test(m.text()) && !expectedRefusal.test(m.text())) {
+      problems.push(`console: ${m.text()}`);
+    }
   });
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   await page.goto(platform.url.href);
@@ -110,6 +114,18 @@ describe("the page in a real browser", () => {
     await expect.poll(async () => (await lines(bob)).at(-1)).toMatch(/^alice.*hi bob$/);
 
     await screenshot(alice, "chat.png");
+
+    // Someone else cannot join as alice while she is here (no resume key in their tab): the page says why.
+    const mallory = await openPage();
+    await mallory.getByLabel("Room").fill(room);
+    await mallory.getByLabel("Your name").fill("alice");
+    await mallory.getByRole("button", { name: "Join" }).click();
+    await expect
+      .poll(() => mallory.locator("#chat-error").textContent())
+      .toMatch(/someone here already uses that name/);
+    expect(await mallory.locator("#chat-status").textContent()).toBe("Not connected.");
+    expect(await alice.locator("#chat-members").textContent()).toBe("alice, bob");
+    await mallory.close();
 
     await bob.getByRole("button", { name: "Leave" }).click();
     await expect.poll(async () => (await lines(alice)).at(-1)).toBe("bob left");

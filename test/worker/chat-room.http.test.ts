@@ -1,5 +1,7 @@
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { CHAT_LIMITS } from "../../worker/chat/protocol.ts";
+import type { ChatRoom } from "../../worker/objects/chat-room.ts";
 import { closeAll, connect } from "./support/chat-client.ts";
 
 afterEach(closeAll);
@@ -22,6 +24,7 @@ describe("POST /api/rooms/:name/messages", () => {
     const room = crypto.randomUUID();
     const alice = await connect(room, "alice");
     await alice.next();
+    await alice.nextOf("presence");
     const res = await call(`/api/rooms/${room}/messages`, {
       method: "POST",
       json: { user: "ops", text: "deploy at 5" },
@@ -40,6 +43,10 @@ describe("POST /api/rooms/:name/messages", () => {
     ["unknown field", { user: "ops", text: "hi", at: 1 }, "invalid_body"],
     ["empty text", { user: "ops", text: "" }, "empty_text"],
     ["blank text", { user: "ops", text: "   " }, "empty_text"],
+    ["only NUL characters", { user: "ops", text: "\u0000\u0000\u0000" }, "empty_text"],
+    ["only zero-width characters", { user: "ops", text: "\u200b\u200c\u200d\ufeff" }, "empty_text"],
+    ["only bidi marks and a soft hyphen", { user: "ops", text: "\u200e\u202e\u00ad" }, "empty_text"],
+    ["only Hangul fillers and a braille blank", { user: "ops", text: "\u3164\u2800" }, "empty_text"],
     ["text over 4 KiB", { user: "ops", text: "x".repeat(4097) }, "text_too_long"],
   ];
   it.each(bad)("%s is 400 and stores nothing", async (_label, body, code) => {
@@ -65,6 +72,79 @@ describe("GET /api/rooms/:name/messages", () => {
     const three = await call(`/api/rooms/${room}/messages?limit=3`);
     expect(three.body.messages.map((m: any) => m.id)).toEqual([58, 59, 60]);
     expect((await call(`/api/rooms/${room}/messages?limit=200`)).body.messages).toHaveLength(60);
+  });
+
+  it.each([
+    ["an accented letter", "e\u0301"],
+    ["an emoji sequence with a joiner", "\u{1f469}\u200d\u{1f4bb}"],
+    ["a letter between zero-width spaces", "\u200bx\u200b"],
+  ])("accepts %s", async (_label, text) => {
+    const res = await call(`/api/rooms/${crypto.randomUUID()}/messages`, {
+      method: "POST",
+      json: { user: "ops", text },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.text).toBe(text);
+  });
+
+  it("bounds a response by bytes as well as by count, and pages back with before=", async () => {
+    const room = crypto.randomUUID();
+    // Control characters escape to six bytes each in JSON: about 24 KiB per message.
+    const heavy = "\u0001".repeat(CHAT_LIMITS.maxTextBytes);
+    await runInDurableObject(env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(room)), (instance: ChatRoom) => {
+      for (let i = 1; i <= 200; i++)
+        expect(instance.post("bulk", `${i} ${heavy}`.slice(0, 4000)).ok).toBe(true);
+    });
+    const res = await SELF.fetch(`${BASE}/api/rooms/${room}/messages?limit=200`);
+    const text = await res.text();
+    expect(new TextEncoder().encode(text).byteLength).toBeLessThan(CHAT_LIMITS.responseBytes + 1024);
+    const page = JSON.parse(text) as { messages: { id: number }[] };
+    const ids = page.messages.map((m) => m.id);
+    expect(ids.length).toBeGreaterThan(1);
+    expect(ids.length).toBeLessThan(200);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => 201 - ids.length + i)); // the newest ones
+    const older = await call(`/api/rooms/${room}/messages?limit=2&before=${ids[0]}`);
+    expect(older.body.messages.map((m: any) => m.id)).toEqual([ids[0]! - 2, ids[0]! - 1]);
+
+    const alice = await connect(room, "alice");
+    const welcome = await alice.nextOf("welcome");
+    const historyBytes = new TextEncoder().encode(JSON.stringify(welcome.history)).byteLength;
+    expect(historyBytes).toBeLessThanOrEqual(CHAT_LIMITS.welcomeHistoryBytes);
+    expect(welcome.history.at(-1)?.id).toBe(200);
+  });
+
+  it.each(["0", "-1", "1.5", "abc", ""])("before=%s is 400 invalid_before", async (before) => {
+    const res = await call(`/api/rooms/r/messages?before=${before}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_before");
+  });
+
+  it("reads a room that holds nothing without creating its storage", async () => {
+    const room = crypto.randomUUID();
+    expect((await call(`/api/rooms/${room}/messages`)).body).toEqual({ room, messages: [] });
+    expect((await call(`/api/rooms/${room}/members`)).body).toEqual({
+      room,
+      count: 0,
+      members: [],
+      next: null,
+    });
+    const stored = await runInDurableObject(
+      env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(room)),
+      (_instance, state) => ({
+        tables: state.storage.sql.exec("SELECT name FROM sqlite_master").toArray(),
+        bytes: state.storage.sql.databaseSize,
+      }),
+    );
+    const untouched = await runInDurableObject(
+      env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(crypto.randomUUID())),
+      (_instance, state) => state.storage.sql.databaseSize,
+    );
+    expect(stored).toEqual({ tables: [], bytes: untouched });
+    // The first write creates it.
+    await call(`/api/rooms/${room}/messages`, { method: "POST", json: { user: "u", text: "first" } });
+    expect((await call(`/api/rooms/${room}/messages`)).body.messages).toMatchObject([
+      { id: 1, text: "first" },
+    ]);
   });
 
   it.each(["0", "201", "-1", "1.5", "abc", "", "99999"])("limit=%s is 400 invalid_limit", async (limit) => {

@@ -13,14 +13,30 @@ export const CHAT_LIMITS = {
   rateWindowMs: 10_000,
   /** Messages a room keeps; older ones are deleted as new ones arrive. */
   historyKept: 1000,
-  /** Messages a `welcome` frame carries. */
+  /** Messages a `welcome` frame carries: at most this many, and at most `welcomeHistoryBytes` of their JSON. */
   welcomeHistory: 50,
-  /** `GET /api/rooms/:name/messages?limit=N`: default and largest N. */
+  welcomeHistoryBytes: 32 * 1024,
+  /** `GET /api/rooms/:name/messages?limit=N`: default and largest N, and at most `responseBytes` of message JSON. */
   defaultLimit: 50,
   maxLimit: 200,
+  responseBytes: 256 * 1024,
   /** Open sockets per room; the next upgrade is refused with 503. */
   maxSockets: 1000,
+  /** Open sockets per client (`CF-Connecting-IP`) per room; the next upgrade is refused with 429. */
+  socketsPerClient: 20,
+  /**
+   * A socket that sent nothing for this long (no frame, no heartbeat) is closed with `IDLE_CLOSE_CODE`. The room
+   * checks with an alarm at this interval while it has sockets, so it still hibernates in between.
+   */
+  idleCloseMs: 120_000,
+  /** Presence (who joined and left) goes out at most once per this many ms, in one frame to each socket. */
+  presenceIntervalMs: 250,
+  /** Names in a `welcome`, in each list of a `presence` frame and in a page of `GET .../members`. */
+  namesPerFrame: 100,
 } as const;
+
+/** Close code of a socket the room closed for silence (4000-4999 is the application's range; 408 as in HTTP). */
+export const IDLE_CLOSE_CODE = 4408;
 
 /** User names: 1-32 characters of `A-Z a-z 0-9 _ - .` (plain ASCII, so no look-alike or markup tricks). */
 export const USER_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -43,12 +59,29 @@ export type ServerFrame =
   | {
       readonly type: "welcome";
       readonly you: string;
+      /** Presented as `?resumeKey=` to open another socket under the same name while this one is present. */
+      readonly resumeKey: string;
+      /** People in the room (distinct names), you included. */
+      readonly count: number;
+      /** The first `namesPerFrame` names in sorted order; `GET .../members` pages the rest. */
       readonly members: readonly string[];
       readonly history: readonly ChatMessage[];
     }
   | ({ readonly type: "message" } & ChatMessage)
-  | { readonly type: "join" | "leave"; readonly user: string }
+  | PresenceFrame
   | { readonly type: "error"; readonly code: string; readonly message: string };
+
+/**
+ * Who arrived and who left since the last presence frame (each list at most `namesPerFrame` names; `truncated`
+ * when more changed than fit), and how many people are in the room now.
+ */
+export interface PresenceFrame {
+  readonly type: "presence";
+  readonly joined: readonly string[];
+  readonly left: readonly string[];
+  readonly count: number;
+  readonly truncated?: true;
+}
 
 /**
  * The heartbeat. The runtime answers this exact frame itself (`setWebSocketAutoResponse`) without waking a
@@ -65,10 +98,22 @@ export interface Refusal {
 
 const utf8 = new TextEncoder();
 
+/** UTF-8 bytes of a string. */
+export const byteLength = (text: string): number => utf8.encode(text).byteLength;
+
+/**
+ * Text that shows nothing: white space, control characters (NUL...), format characters (zero-width space and
+ * joiners, bidi marks, BOM), lone surrogates, default-ignorable code points (variation selectors, Hangul fillers,
+ * soft hyphen...) and the braille blank, which fonts draw empty.
+ */
+const INVISIBLE_ONLY = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Cs}\p{Z}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
+
 /** The text rule of the frame protocol and of `POST .../messages`; undefined when the text is acceptable. */
 export function checkText(text: string): Refusal | undefined {
-  if (text.trim() === "") return { code: "empty_text", message: "A message needs some text." };
-  const bytes = utf8.encode(text).byteLength;
+  if (INVISIBLE_ONLY.test(text)) {
+    return { code: "empty_text", message: "A message needs some visible text." };
+  }
+  const bytes = byteLength(text);
   if (bytes > CHAT_LIMITS.maxTextBytes) {
     return {
       code: "text_too_long",

@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import { PresenceBatcher } from "../chat/presence.ts";
 import {
+  byteLength,
   CHAT_LIMITS,
   type ChatMessage,
   checkText,
+  IDLE_CLOSE_CODE,
   isUserName,
   PING_FRAME,
   PONG_FRAME,
@@ -12,25 +15,31 @@ import {
   USER_RULE,
 } from "../chat/protocol.ts";
 import { SlidingWindowLimiter } from "../chat/rate-limiter.ts";
+import { type Connection, ConnectionRegistry, readConnection } from "../chat/registry.ts";
 import type { Env } from "../env.ts";
 import { errorBody } from "../http/errors.ts";
 
-/**
- * What each socket carries through hibernation (`serializeAttachment`): when the runtime evicts an idle room and
- * wakes it for the next frame, this is all the room knows about the connection.
- */
-export interface Connection {
-  readonly user: string;
-  /** Unique per socket: one user may hold several (two tabs). */
-  readonly connectionId: string;
-  /** Epoch milliseconds of the upgrade. */
-  readonly joinedAt: number;
-}
+export type { Connection } from "../chat/registry.ts";
 
 /** Result of posting a message over RPC: the stored message, or why it was refused (nothing stored). */
 export type PostResult =
   | { readonly ok: true; readonly message: ChatMessage }
   | ({ readonly ok: false } & Refusal);
+
+/** A page of the member list: everyone present is counted, at most `namesPerFrame` are named per page. */
+export interface MemberPage {
+  readonly count: number;
+  readonly members: readonly string[];
+  /** Pass as `after` (the route's `cursor`) for the next page; null on the last one. */
+  readonly next: string | null;
+}
+
+export interface HistoryOptions {
+  /** Only messages with a smaller id (paging back). */
+  readonly before?: number;
+  /** Stop before the JSON of the messages passes this many bytes (always at least one message). */
+  readonly maxBytes?: number;
+}
 
 interface MessageRow extends Record<string, SqlStorageValue> {
   id: number;
@@ -46,35 +55,44 @@ const toMessage = (row: MessageRow): ChatMessage => ({
   at: new Date(row.at).toISOString(),
 });
 
-function isConnection(value: unknown): value is Connection {
-  const c = value as Partial<Connection> | null;
-  return typeof c?.user === "string" && typeof c.connectionId === "string" && typeof c.joinedAt === "number";
-}
+/** How stale a socket's stored `lastSeenAt` may get before a frame rewrites its attachment. */
+const LAST_SEEN_PRECISION_MS = 1_000;
 
 /**
  * A chat room: WebSocket clients through the Hibernation API, and its last messages in SQLite.
  *
- * `fetch` serves only the WebSocket upgrade; everything else is RPC (`post`, `history`). Sockets are accepted with
- * `ctx.acceptWebSocket`, so an idle room can leave memory while its sockets stay open: nothing here may rely on
- * instance fields surviving between events except the rate limiter (see rate-limiter.ts for why that is fine).
+ * `fetch` serves only the WebSocket upgrade; everything else is RPC (`post`, `history`, `members`). Sockets are
+ * accepted with `ctx.acceptWebSocket`, so an idle room can leave memory while its sockets stay open. What the
+ * instance keeps in memory is a cache (the connection registry, rebuilt from `getWebSockets()` and the attachments
+ * on wake), presence not yet sent (at most one interval; a room with a pending timer is not idle, so it is never
+ * evicted with news unsent) and the rate limiter (see rate-limiter.ts for why losing it is fine).
+ *
+ * Storage is created by the first write only (`post`, or the idle-check alarm of the first socket): reading a room
+ * that holds nothing (history, members) answers the empty state without creating a database.
  */
 export class ChatRoom extends DurableObject<Env> {
   private readonly limiter = new SlidingWindowLimiter(CHAT_LIMITS.rateMessages, CHAT_LIMITS.rateWindowMs);
+  private registryCache: ConnectionRegistry | undefined;
+  private schemaReady = false;
+  private idleCheckArmed = false;
+  private readonly presence = new PresenceBatcher({
+    intervalMs: CHAT_LIMITS.presenceIntervalMs,
+    maxNames: CHAT_LIMITS.namesPerFrame,
+    count: () => this.registry.memberCount,
+    send: (frame) => this.broadcast(frame),
+  });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(
-        `CREATE TABLE IF NOT EXISTS messages (
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          user TEXT NOT NULL,
-          text TEXT NOT NULL,
-          at INTEGER NOT NULL
-        )`,
-      );
-    });
-    // Heartbeats are answered by the runtime without waking a hibernated room.
+    // Heartbeats are answered by the runtime without waking a hibernated room; it records when it last did
+    // (`getWebSocketAutoResponseTimestamp`), which is how the idle check knows a quiet socket is still alive.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+  }
+
+  /** The open sockets: built from the runtime's list on first use after (re)construction, then kept current. */
+  private get registry(): ConnectionRegistry {
+    this.registryCache ??= ConnectionRegistry.fromSockets(this.ctx.getWebSockets());
+    return this.registryCache;
   }
 
   /** The WebSocket upgrade (the route has checked the room name). Refusals are the contract's JSON errors. */
@@ -82,50 +100,76 @@ export class ChatRoom extends DurableObject<Env> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return refuse(426, "upgrade_required", "This route expects a WebSocket upgrade (Upgrade: websocket).");
     }
-    const user = new URL(request.url).searchParams.get("user");
+    const url = new URL(request.url);
+    const user = url.searchParams.get("user");
     if (!isUserName(user)) {
       return refuse(400, "invalid_user", `Join with ?user=NAME, where NAME is ${USER_RULE}.`);
     }
-    if (this.ctx.getWebSockets().length >= CHAT_LIMITS.maxSockets) {
+    const registry = this.registry;
+    // A full room first lets go of sockets that went silent, so idle squatters cannot keep others out.
+    if (registry.socketCount >= CHAT_LIMITS.maxSockets) this.closeIdle();
+    if (registry.socketCount >= CHAT_LIMITS.maxSockets) {
       return refuse(
         503,
         "room_full",
         `This room already has ${CHAT_LIMITS.maxSockets} connections; try again later.`,
       );
     }
+    // The worker passes on Cloudflare's CF-Connecting-IP (set by the edge, not by the client).
+    const client = request.headers.get("cf-connecting-ip") ?? "unknown-client";
+    if (registry.socketsOf(client) >= CHAT_LIMITS.socketsPerClient) {
+      return refuse(
+        429,
+        "too_many_sockets",
+        `One client may hold at most ${CHAT_LIMITS.socketsPerClient} sockets in a room; close one first.`,
+      );
+    }
+    // No silent impersonation: a name in use takes a second socket only with the key its first welcome gave.
+    const presentKey = registry.resumeKeyOf(user);
+    if (presentKey !== undefined && !sameKey(url.searchParams.get("resumeKey") ?? "", presentKey)) {
+      return refuse(
+        409,
+        "name_taken",
+        `Someone named ${user} is in this room. Pick another name, or join with ?resumeKey= from your own welcome.`,
+      );
+    }
 
-    const present = this.connections();
-    const { 0: client, 1: server } = new WebSocketPair();
-    const self: Connection = { user, connectionId: crypto.randomUUID(), joinedAt: Date.now() };
+    const now = Date.now();
+    const self: Connection = {
+      user,
+      connectionId: crypto.randomUUID(),
+      joinedAt: now,
+      client,
+      resumeKey: presentKey ?? newKey(),
+      lastSeenAt: now,
+    };
+    const { 0: peer, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [user]);
     server.serializeAttachment(self);
-
+    const arrived = registry.add(server, self);
     send(server, {
       type: "welcome",
       you: user,
-      members: [...new Set([user, ...present.map((c) => c.user)])].sort(),
-      history: this.history(CHAT_LIMITS.welcomeHistory),
+      resumeKey: self.resumeKey,
+      count: registry.memberCount,
+      members: registry.page(CHAT_LIMITS.namesPerFrame).names,
+      history: this.history(CHAT_LIMITS.welcomeHistory, { maxBytes: CHAT_LIMITS.welcomeHistoryBytes }),
     });
-    // One join per person: a second tab of someone already here is not news to the room.
-    if (!present.some((c) => c.user === user)) this.broadcast({ type: "join", user }, self.connectionId);
-    return new Response(null, { status: 101, webSocket: client });
+    // One arrival per person: a second tab of someone already here is not news to the room.
+    if (arrived) this.presence.arrived(user);
+    await this.armIdleCheck();
+    return new Response(null, { status: 101, webSocket: peer });
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const self = ws.deserializeAttachment() as unknown;
-    if (!isConnection(self)) {
+    const self = this.connectionOf(ws);
+    if (!self) {
       // Only sockets this class accepted reach here, all with attachments; never guess who is talking.
       ws.close(1011, "connection state lost");
       return;
     }
-    if (!this.limiter.allow(self.connectionId, Date.now())) {
-      send(ws, {
-        type: "error",
-        code: "rate_limited",
-        message: `Slow down: at most ${CHAT_LIMITS.rateMessages} frames per ${CHAT_LIMITS.rateWindowMs / 1000} s; this one was dropped.`,
-      });
-      return;
-    }
+    const now = Date.now();
+    this.seen(ws, self, now);
     if (typeof data !== "string") {
       send(ws, { type: "error", code: "binary_frame", message: "Send frames as JSON text, not binary." });
       return;
@@ -139,8 +183,18 @@ export class ChatRoom extends DurableObject<Env> {
       ws.send(PONG_FRAME);
       return;
     }
+    // Only accepted messages count toward the limit, so refused frames never extend a client's wait.
+    if (!this.limiter.allows(self.connectionId, now)) {
+      send(ws, {
+        type: "error",
+        code: "rate_limited",
+        message: `Slow down: at most ${CHAT_LIMITS.rateMessages} messages per ${CHAT_LIMITS.rateWindowMs / 1000} s; this one was dropped.`,
+      });
+      return;
+    }
     const result = this.post(self.user, parsed.frame.text);
-    if (!result.ok) send(ws, { type: "error", code: result.code, message: result.message });
+    if (result.ok) this.limiter.record(self.connectionId, now);
+    else send(ws, { type: "error", code: result.code, message: result.message });
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -159,14 +213,44 @@ export class ChatRoom extends DurableObject<Env> {
     this.depart(ws);
   }
 
+  /** The idle check: close silent sockets, and look again in one idle period while any socket is open. */
+  override async alarm(): Promise<void> {
+    this.idleCheckArmed = false;
+    this.closeIdle();
+    if (this.registry.socketCount > 0) await this.armIdleCheck();
+  }
+
+  /**
+   * Closes (code 4408) every socket that sent no frame and no heartbeat for `idleCloseMs` before `now`, and returns
+   * how many. A heartbeat answered by the runtime while the room slept counts: the runtime keeps its time.
+   */
+  closeIdle(now: number = Date.now()): number {
+    const silentSince = now - CHAT_LIMITS.idleCloseMs;
+    const idle = [...this.registry.entries()].filter(([ws, c]) => {
+      const heartbeat = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      return Math.max(c.lastSeenAt, heartbeat) <= silentSince;
+    });
+    for (const [ws] of idle) {
+      this.depart(ws);
+      try {
+        ws.close(IDLE_CLOSE_CODE, `silent for ${CHAT_LIMITS.idleCloseMs / 1000} s`);
+      } catch {
+        // Already closing.
+      }
+    }
+    return idle.length;
+  }
+
   /**
    * Stores a message and sends it to every socket in the room, the sender's included (its copy carries the id and
-   * server time). Used by the WebSocket frames and by `POST /api/rooms/:name/messages` over RPC.
+   * server time). Used by the WebSocket frames and by `POST /api/rooms/:name/messages` over RPC. It goes out at
+   * once, in this event: pending presence has a timer of its own and never delays a message.
    */
   post(user: string, text: string): PostResult {
     if (!isUserName(user)) return { ok: false, code: "invalid_user", message: `user must be ${USER_RULE}.` };
     const refusal = checkText(text);
     if (refusal) return { ok: false, ...refusal };
+    this.createSchema();
     const row = this.ctx.storage.sql
       .exec<MessageRow>(
         "INSERT INTO messages (user, text, at) VALUES (?, ?, ?) RETURNING id, user, text, at",
@@ -182,48 +266,125 @@ export class ChatRoom extends DurableObject<Env> {
     return { ok: true, message };
   }
 
-  /** The last `limit` messages, oldest first. */
-  history(limit: number = CHAT_LIMITS.defaultLimit): ChatMessage[] {
+  /**
+   * The last `limit` messages (before `options.before` when given), oldest first, cut to at most
+   * `options.maxBytes` of message JSON (default `responseBytes`) by leaving out the oldest.
+   */
+  history(limit: number = CHAT_LIMITS.defaultLimit, options: HistoryOptions = {}): ChatMessage[] {
+    if (!this.hasSchema()) return [];
     const bounded = Math.max(1, Math.min(Math.trunc(limit) || 1, CHAT_LIMITS.historyKept));
-    return this.ctx.storage.sql
-      .exec<MessageRow>("SELECT id, user, text, at FROM messages ORDER BY id DESC LIMIT ?", bounded)
-      .toArray()
-      .reverse()
-      .map(toMessage);
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    const maxBytes = Math.min(options.maxBytes ?? CHAT_LIMITS.responseBytes, CHAT_LIMITS.responseBytes);
+    const rows = this.ctx.storage.sql.exec<MessageRow>(
+      "SELECT id, user, text, at FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?",
+      before,
+      bounded,
+    );
+    const newestFirst: ChatMessage[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const message = toMessage(row);
+      bytes += byteLength(JSON.stringify(message));
+      if (newestFirst.length > 0 && bytes > maxBytes) break;
+      newestFirst.push(message);
+    }
+    return newestFirst.reverse();
   }
 
-  /** User names with an open socket, each once, sorted. */
-  members(): string[] {
-    return [...new Set(this.connections().map((c) => c.user))].sort();
+  /** Who is here: the count, and one page of names in sorted order after `after`. */
+  members(after?: string): MemberPage {
+    const registry = this.registry;
+    const { names, next } = registry.page(CHAT_LIMITS.namesPerFrame, after);
+    return { count: registry.memberCount, members: names, next };
   }
 
-  /** The open sockets and what they carry. A socket that is closing is no longer a member. */
-  private connections(except?: string): (Connection & { readonly ws: WebSocket })[] {
-    return this.ctx.getWebSockets().flatMap((ws) => {
-      const c = ws.deserializeAttachment() as unknown;
-      if (!isConnection(c) || c.connectionId === except || ws.readyState !== WebSocket.OPEN) return [];
-      return [{ ...c, ws }];
-    });
+  private hasSchema(): boolean {
+    if (!this.schemaReady) {
+      this.schemaReady =
+        this.ctx.storage.sql
+          .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'")
+          .toArray().length > 0;
+    }
+    return this.schemaReady;
   }
 
-  private broadcast(frame: ServerFrame, except?: string): void {
+  private createSchema(): void {
+    if (this.schemaReady) return;
+    this.ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at INTEGER NOT NULL
+      )`,
+    );
+    this.schemaReady = true;
+  }
+
+  private async armIdleCheck(): Promise<void> {
+    if (this.idleCheckArmed) return;
+    this.idleCheckArmed = true;
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + CHAT_LIMITS.idleCloseMs);
+    }
+  }
+
+  /** What a socket carries, from its attachment; a socket missing from the cache is put back in it. */
+  private connectionOf(ws: WebSocket): Connection | undefined {
+    const c = readConnection(ws.deserializeAttachment());
+    if (c && !this.registry.has(c.connectionId) && ws.readyState === WebSocket.OPEN) {
+      if (this.registry.add(ws, c)) this.presence.arrived(c.user);
+    }
+    return c;
+  }
+
+  /** Records that a client spoke, in its attachment too (so it survives hibernation), at most once a second. */
+  private seen(ws: WebSocket, c: Connection, now: number): void {
+    if (now - c.lastSeenAt < LAST_SEEN_PRECISION_MS) return;
+    const updated = { ...c, lastSeenAt: now };
+    ws.serializeAttachment(updated);
+    this.registry.update(updated);
+  }
+
+  private broadcast(frame: ServerFrame): void {
     const text = JSON.stringify(frame);
-    for (const { ws } of this.connections(except)) {
+    for (const [ws] of this.registry.entries()) {
       try {
         ws.send(text);
       } catch {
-        // The peer went away between the check and the send; its close event does the bookkeeping.
+        // The peer went away between its close and our close event; that event does the bookkeeping.
       }
     }
   }
 
   private depart(ws: WebSocket): void {
-    const self = ws.deserializeAttachment() as unknown;
-    if (!isConnection(self)) return;
-    this.limiter.forget(self.connectionId);
-    const stillHere = this.connections(self.connectionId).some((c) => c.user === self.user);
-    if (!stillHere) this.broadcast({ type: "leave", user: self.user }, self.connectionId);
+    const c = readConnection(ws.deserializeAttachment());
+    if (!c) return;
+    this.limiter.forget(c.connectionId);
+    if (this.registry.remove(c.connectionId)?.lastOfUser) this.presence.departed(c.user);
   }
+}
+
+const KEY_BYTES = 16;
+
+/** A resume key: 128 random bits, base64url. */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/**
+ * Compares a presented key with the stored one in time that does not depend on where they differ (keys have a
+ * fixed, public length). An empty stored key (a socket from before resume keys) matches nothing.
+ */
+function sameKey(given: string, expected: string): boolean {
+  if (expected === "" || given.length !== expected.length) return false;
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++) diff |= given.charCodeAt(i) ^ expected.charCodeAt(i);
+  return diff === 0;
 }
 
 function send(ws: WebSocket, frame: ServerFrame): void {

@@ -27,6 +27,33 @@ function limitQuery(c: Context): number {
   return limit;
 }
 
+/** `?before=ID`: history older than a message id the client holds (paging back); absent = the newest. */
+function beforeQuery(c: Context): number | undefined {
+  const raw = c.req.query("before");
+  if (raw === undefined) return undefined;
+  const before = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(before >= 1)) {
+    throw new ApiError(
+      400,
+      "invalid_before",
+      `before must be a message id, a positive integer (got ${JSON.stringify(raw.slice(0, 20))}).`,
+    );
+  }
+  return before;
+}
+
+/** `?cursor=NAME`: the `next` of the previous page of members (a user name); absent = the first page. */
+function cursorQuery(c: Context): string | undefined {
+  const raw = c.req.query("cursor");
+  if (raw === undefined) return undefined;
+  if (USER_PATTERN.test(raw)) return raw;
+  throw new ApiError(
+    400,
+    "invalid_cursor",
+    `cursor must be the "next" of a previous page (got ${JSON.stringify(raw.slice(0, 40))}).`,
+  );
+}
+
 export const rooms = new Hono<AppEnv>()
   .get("/:name/ws", publicWrite, (c) => {
     const name = nameParam(c);
@@ -46,13 +73,21 @@ export const rooms = new Hono<AppEnv>()
         `Join with ?user=NAME, where NAME is ${USER_RULE} (got ${JSON.stringify((user ?? "").slice(0, 40))}).`,
       );
     }
-    // The room answers 101 with the socket, or 503 `room_full` as the contract's JSON.
+    // The room answers 101 with the socket, or as the contract's JSON: 503 `room_full`, 429 `too_many_sockets`,
+    // 409 `name_taken`.
     return stubByName(c.env, "CHAT_ROOM", name).fetch(c.req.raw);
   })
   .get("/:name/messages", async (c) => {
     const name = nameParam(c);
     const limit = limitQuery(c);
-    return c.json({ room: name, messages: await stubByName(c.env, "CHAT_ROOM", name).history(limit) });
+    const before = beforeQuery(c);
+    const messages = await stubByName(c.env, "CHAT_ROOM", name).history(limit, before ? { before } : {});
+    return c.json({ room: name, messages });
+  })
+  .get("/:name/members", async (c) => {
+    const name = nameParam(c);
+    const after = cursorQuery(c);
+    return c.json({ room: name, ...(await stubByName(c.env, "CHAT_ROOM", name).members(after)) });
   })
   .post("/:name/messages", publicWrite, async (c) => {
     const name = nameParam(c);

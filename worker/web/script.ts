@@ -89,7 +89,7 @@ function setConnected(connected, status) {
   $("chat-leave").disabled = !connected;
   $("chat-text").disabled = !connected;
   $("chat-send").disabled = !connected;
-  if (!connected) $("chat-members").textContent = "none";
+  if (!connected) setMembers([], 0);
 }
 
 function addLine(cls, parts) {
@@ -113,11 +113,34 @@ function addMessage(m) {
   ]);
 }
 
-let members = [];
-function setMembers(list) {
-  members = [...new Set(list)].sort();
-  $("chat-members").textContent = members.length ? members.join(", ") : "none";
+// Presence: the welcome names at most the first 100 people and gives the count; presence frames (at most one per
+// 250 ms) say who joined and who left since the last one. Names the page holds are what it was told.
+let members = new Set();
+let memberCount = 0;
+let me = "";
+function showMembers() {
+  const names = [...members].sort();
+  const more = memberCount - names.length;
+  $("chat-members").textContent =
+    (names.length ? names.join(", ") : "none") + (more > 0 ? " and " + more + " more" : "");
 }
+function setMembers(list, count) {
+  members = new Set(list);
+  memberCount = count;
+  showMembers();
+}
+
+/** After a presence frame that could not name everyone, read the first page of members again (spread out). */
+function refreshMembers(room) {
+  setTimeout(() => {
+    api("GET", "/api/rooms/" + seg(room) + "/members").then(
+      (page) => { if (socket) setMembers(page.members, page.count); },
+      () => {},
+    );
+  }, Math.random() * 2000);
+}
+
+const keyName = (room, user) => "chat-resume:" + room + ":" + user;
 
 function onFrame(event) {
   let f;
@@ -126,20 +149,27 @@ function onFrame(event) {
   } catch {
     return;
   }
+  const room = $("chat-room").value.trim();
   if (f.type === "welcome") {
+    me = f.you;
+    // Kept for this tab, so a reconnect while the old socket still counts as present is not refused as name_taken.
+    sessionStorage.setItem(keyName(room, f.you), f.resumeKey);
     chatLog.replaceChildren();
     for (const m of f.history) addMessage(m);
-    setMembers(f.members);
-    setConnected(true, "Connected to " + $("chat-room").value.trim() + " as " + f.you + ".");
+    setMembers(f.members, f.count);
+    setConnected(true, "Connected to " + room + " as " + f.you + ".");
     $("chat-text").focus();
   } else if (f.type === "message") {
     addMessage(f);
-  } else if (f.type === "join") {
-    setMembers([...members, f.user]);
-    addLine("event", [["span", f.user + " joined"]]);
-  } else if (f.type === "leave") {
-    setMembers(members.filter((u) => u !== f.user));
-    addLine("event", [["span", f.user + " left"]]);
+  } else if (f.type === "presence") {
+    for (const u of f.joined) members.add(u);
+    for (const u of f.left) members.delete(u);
+    memberCount = f.count;
+    showMembers();
+    const joined = f.joined.filter((u) => u !== me);
+    if (joined.length) addLine("event", [["span", joined.join(", ") + " joined"]]);
+    if (f.left.length) addLine("event", [["span", f.left.join(", ") + " left"]]);
+    if (f.truncated) refreshMembers(room);
   } else if (f.type === "error") {
     showError(chatError, new Error(f.message + " (" + f.code + ")"));
   }
@@ -157,6 +187,8 @@ $("join-form").addEventListener("submit", (e) => {
     const url = new URL("/api/rooms/" + seg(room) + "/ws", location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("user", user);
+    const resumeKey = sessionStorage.getItem(keyName(room, user));
+    if (resumeKey) url.searchParams.set("resumeKey", resumeKey);
     setConnected(true, "Connecting…");
     const ws = new WebSocket(url);
     socket = ws;
@@ -170,7 +202,9 @@ $("join-form").addEventListener("submit", (e) => {
       clearInterval(heartbeat);
       if (socket === ws) socket = null;
       setConnected(false, opened ? "Disconnected (code " + c.code + ")." : "Not connected.");
-      if (!opened) showError(chatError, new Error("Could not connect to the room (it may be full); try again."));
+      if (!opened) {
+        showError(chatError, new Error("Could not connect to the room: it may be full, or someone here already uses that name."));
+      }
     });
   });
 });

@@ -8,12 +8,26 @@ export interface TestSocket {
   next(): Promise<ServerFrame>;
   /** Takes frames until one of `type` arrives and returns it; the skipped ones are returned too, for asserting. */
   nextOf<T extends ServerFrame["type"]>(type: T): Promise<Extract<ServerFrame, { type: T }>>;
+  /** The next frame that is not presence (arrivals and departures come on a timer of their own). */
+  nextChat(): Promise<Exclude<ServerFrame, { type: "presence" }>>;
+  /** Frames received and not yet taken. */
+  pending(): readonly ServerFrame[];
   send(frame: unknown): void;
   /** Resolves when the socket is closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
 }
 
 const opened: WebSocket[] = [];
+
+/** The raw upgrade through the worker's route (for asserting on refusals). */
+export function upgrade(room: string, user: string, options: ConnectOptions = {}): Promise<Response> {
+  const url = new URL(`https://platform.test/api/rooms/${room}/ws`);
+  url.searchParams.set("user", user);
+  if (options.resumeKey !== undefined) url.searchParams.set("resumeKey", options.resumeKey);
+  return SELF.fetch(url, {
+    headers: { Upgrade: "websocket", ...(options.client ? { "cf-connecting-ip": options.client } : {}) },
+  });
+}
 
 /** Closes every socket `connect` opened (call from `afterEach`), so no test leaves a peer hanging. */
 export function closeAll(): void {
@@ -22,10 +36,15 @@ export function closeAll(): void {
   }
 }
 
-export async function connect(room: string, user: string): Promise<TestSocket> {
-  const res = await SELF.fetch(`https://platform.test/api/rooms/${room}/ws?user=${user}`, {
-    headers: { Upgrade: "websocket" },
-  });
+export interface ConnectOptions {
+  /** Stands for the client's address (the per-client socket cap counts by it); absent = one shared client. */
+  readonly client?: string;
+  /** The `resumeKey` of a welcome, to open a second socket under a name in use. */
+  readonly resumeKey?: string;
+}
+
+export async function connect(room: string, user: string, options: ConnectOptions = {}): Promise<TestSocket> {
+  const res = await upgrade(room, user, options);
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   ws.accept();
@@ -54,6 +73,13 @@ export async function connect(room: string, user: string): Promise<TestSocket> {
         if (frame.type === type) return frame as never;
       }
     },
+    async nextChat() {
+      for (;;) {
+        const frame = await next();
+        if (frame.type !== "presence") return frame;
+      }
+    },
+    pending: () => [...queue],
     send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
     closed,
   };
