@@ -4,7 +4,6 @@
 // tag, the outputs); progress, placeholders and errors on stderr. Exit 1 when the stack would be refused, 2 on bad
 // usage. In a pipe, use `npm run -s synth -- ...` (npm prints its own banner on stdout otherwise) or --out.
 import { writeFileSync } from "node:fs";
-import path from "node:path";
 import { BuildError } from "./lib/build.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
 import { SynthUsageError, synthesize } from "./lib/synth.ts";
@@ -46,7 +45,7 @@ try {
   const json = `${JSON.stringify(result, null, 2)}\n`;
   if (parsed.values.out) {
     writeFileSync(parsed.values.out, json);
-    console.error(`synth: wrote ${path.relative(process.cwd(), path.resolve(parsed.values.out))}`);
+    console.error(`synth: wrote ${parsed.values.out}`);
   } else {
     process.stdout.write(json);
   }
