@@ -5,12 +5,19 @@ import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { Benchmark, BenchRow } from "./bench/types.ts";
 import { buildWorker, ROOT } from "./lib/build.ts";
+import { parseCli, usageError } from "./lib/cli.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 
-const { values: args } = parseArgs({ options: { only: { type: "string" } }, strict: true });
+const cli = {
+  name: "bench",
+  usage:
+    "usage: npm run bench -- [--only NAME[,NAME...]]\n" +
+    "  --only   run only these benchmarks (the modules of scripts/bench/, e.g. chat,scheduler)",
+  options: { only: { type: "string" } },
+} as const;
+const { values: args } = parseCli(cli);
 const only = args.only?.split(",").map((s) => s.trim());
 
 const dir = path.join(ROOT, "scripts/bench");
@@ -21,8 +28,7 @@ for (const file of (await readdir(dir)).sort()) {
   if (mod.benchmark && (!only || only.includes(mod.benchmark.name))) modules.push(mod.benchmark);
 }
 if (modules.length === 0) {
-  console.error(`no benchmark matches --only ${args.only}`);
-  process.exit(2);
+  usageError(cli, `no benchmark matches --only ${args.only}`);
 }
 
 const log = (message: string) => console.error(`  … ${message}`);

@@ -1,6 +1,14 @@
 // `npm run build`: bundle worker/ into dist/ and print what was built.
 import path from "node:path";
 import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
+import { parseCli } from "./lib/cli.ts";
+
+parseCli({
+  name: "build",
+  usage:
+    "usage: npm run build\n  bundles worker/ into dist/ and prints the build id (sha256), sizes, exports and migration tag",
+  options: {},
+});
 
 try {
   const build = await buildWorker();

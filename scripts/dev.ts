@@ -1,49 +1,47 @@
 // `npm run dev`: the whole platform locally in Miniflare (workerd), state on disk, rebuilt on every change.
-//   --port N          port to listen on (default 8787)
-//   --host ADDR       address to bind (default 127.0.0.1)
-//   --persist-to DIR  where Durable Object state lives (default .data/)
-//   --verbose         show the worker's console output
-//   --env STACK       run with that Pulumi stack's runtime settings (environment name, location hint,
-//                     jurisdiction, compatibility date and flags) from Pulumi.yaml + Pulumi.<STACK>.yaml
 // Secret bindings (ADMIN_TOKEN) come from the environment or a git-ignored .dev.vars, never from stack files;
-// without one, an admin token is generated and printed.
-import { watch } from "node:fs";
+// without one, an admin token is generated, printed and written to .dev.vars so it survives restarts.
+import { createHash } from "node:crypto";
+import { readFileSync, watch } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
 import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
+import { parseCli, usageError } from "./lib/cli.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
-import { readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
+import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
 import { environmentForStack, localStackSettings } from "./lib/stack-environment.ts";
 
-const { values: args } = parseArgs({
+const cli = {
+  name: "dev",
+  usage: [
+    "usage: npm run dev -- [--env STACK] [--port 8787] [--host 127.0.0.1] [--persist-to DIR] [--verbose]",
+    "  --env STACK       run with that stack's runtime settings (Pulumi.yaml + Pulumi.<STACK>.yaml)",
+    "  --port N          port to listen on (default 8787; 0 picks a free one)",
+    "  --host ADDR       address to bind (default 127.0.0.1)",
+    "  --persist-to DIR  Durable Object state (default .data/, or .data/stack-<STACK>/ with --env)",
+    "  --verbose         show the worker's console output",
+  ].join("\n"),
   options: {
     port: { type: "string", default: "8787" },
     host: { type: "string", default: "127.0.0.1" },
-    "persist-to": { type: "string", default: ".data" },
+    "persist-to": { type: "string" },
     verbose: { type: "boolean", default: false },
     env: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
   },
-  strict: true,
-});
-
-if (args.help) {
-  console.log(
-    "usage: npm run dev -- [--env staging|prod] [--port 8787] [--host 127.0.0.1] [--persist-to .data] [--verbose]",
-  );
-  process.exit(0);
-}
+} as const;
+const { values: args } = parseCli(cli);
 
 const port = Number(args.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(args.port)}`);
-  process.exit(2);
+if (!/^\d+$/.test(args.port) || port > 65535) {
+  usageError(cli, `--port must be a whole number from 0 to 65535, got ${JSON.stringify(args.port)}`);
 }
-const persistTo = path.resolve(ROOT, args["persist-to"]);
-// The local platform is never open: without ADMIN_TOKEN in the environment or .dev.vars, one is generated.
+// Each stack's local state is kept apart from plain local runs (and from the other stacks).
+const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
+// The local platform is never open: without ADMIN_TOKEN in the environment or .dev.vars, one is generated and
+// kept in .dev.vars, so a token exported in another shell stays valid across restarts.
 const { secrets, generatedAdminToken } = withAdminToken(readLocalSecrets(ROOT));
+const tokenFile = generatedAdminToken ? persistAdminToken(ROOT, generatedAdminToken) : undefined;
 let settings: StackSettings | undefined;
 if (args.env !== undefined) {
   try {
@@ -64,6 +62,10 @@ const envFor = (buildId: string): LocalEnvironment =>
     ? environmentForStack(settings, buildId, secrets)
     : // Plain local runs may call http and loopback webhook receivers; with --env, the stack's rules apply.
       { environment: "local", buildId, adminToken: secrets.ADMIN_TOKEN, webhookAllowHttp: true };
+
+function localStateDir(stack: string | undefined): string {
+  return stack === undefined ? ".data" : path.join(".data", `stack-${stack}`);
+}
 
 const build = await buildWorker().catch((error: unknown) => {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
@@ -86,7 +88,7 @@ const described = [
 console.log(`platform ready at ${platform.url.href} (${described.join(", ")})`);
 console.log(
   generatedAdminToken
-    ? `  admin token (generated; set ADMIN_TOKEN or put it in .dev.vars to choose one): ${generatedAdminToken}`
+    ? `  admin token (generated, saved in ${path.relative(process.cwd(), tokenFile!)} for the next start): ${generatedAdminToken}`
     : "  admin token from ADMIN_TOKEN (environment or .dev.vars)",
 );
 if (settings) {
@@ -97,6 +99,26 @@ if (settings) {
   );
 }
 console.log(`  state kept in ${path.relative(process.cwd(), persistTo) || "."}/; Ctrl-C to stop`);
+
+// worker/manifest.ts (and worker/platform.ts, the binding names) are also loaded by this Node process: Miniflare's
+// Durable Object bindings and the migration tag come from them at start-up. A running workerd cannot take new
+// classes or migrations by a reload, so a change to them is announced, and no further reload happens until
+// a restart (a bundle built from the new manifest would not match the bindings workerd runs with).
+const NODE_LOADED = ["worker/manifest.ts", "worker/platform.ts"];
+const fingerprint = (file: string) =>
+  createHash("sha256")
+    .update(readFileSync(path.join(ROOT, file)))
+    .digest("hex");
+const startedWith = new Map(NODE_LOADED.map((file) => [file, fingerprint(file)]));
+function changedStartupFiles(): string[] {
+  return NODE_LOADED.filter((file) => {
+    try {
+      return fingerprint(file) !== startedWith.get(file);
+    } catch {
+      return true;
+    }
+  });
+}
 
 // Rebuild and reload on changes under worker/. Changes during a rebuild queue one more rebuild.
 let timer: NodeJS.Timeout | undefined;
@@ -110,6 +132,15 @@ async function rebuild(): Promise<void> {
   rebuilding = (async () => {
     do {
       again = false;
+      const changed = changedStartupFiles();
+      if (changed.length > 0) {
+        console.error(
+          `${changed.join(" and ")} changed: Durable Object classes, bindings and migrations are read when` +
+            " npm run dev starts, so this change is not live. Stop (Ctrl-C) and run npm run dev again;" +
+            ` until then the last good build keeps running and no change is reloaded.`,
+        );
+        continue;
+      }
       try {
         const next = await buildWorker();
         await platform.reload({ bundlePath: next.bundlePath, env: envFor(next.buildId) });

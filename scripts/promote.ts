@@ -1,15 +1,23 @@
 // `npm run promote [-- --from staging --to prod] [--dry-run]`: moves the build staging runs to prod, proven by its
 // sha256 and gated by the test suites and smoke checks. See scripts/lib/promotion.ts for the steps.
-// Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else ADMIN_TOKEN.
-import { parseArgs } from "node:util";
+// Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else the stack's secret.
 import { buildWorker } from "./lib/build.ts";
+import { parseCli } from "./lib/cli.ts";
 import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";
 import { automationStackOps } from "./lib/pulumi-stacks.ts";
-import { adminTokenFor, runSmoke } from "./lib/smoke.ts";
+import { runSmoke } from "./lib/smoke.ts";
 import { printSmokeProgress } from "./lib/smoke-output.ts";
+import { defaultAdminTokenSources, resolveAdminToken } from "./lib/smoke-token.ts";
 
-const { values } = parseArgs({
+const { values } = parseCli({
+  name: "promote",
+  usage: [
+    "usage: npm run promote -- [--from staging] [--to prod] [--dry-run]",
+    "  --from STACK  the stack whose build is promoted (default staging)",
+    "  --to STACK    the stack that receives it (default prod)",
+    "  --dry-run     checks and a preview of the target; deploys nothing",
+  ].join("\n"),
   options: {
     from: { type: "string", default: "staging" },
     to: { type: "string", default: "prod" },
@@ -23,8 +31,11 @@ const outcome = await promote(
     stacks: automationStackOps,
     build: () => buildWorker(),
     runGate: (buildId) => runTestGate(buildId, log),
-    smoke: (stack, url, expectBuildId) =>
-      runSmoke({ url, expectBuildId, adminToken: adminTokenFor(stack), onProgress: printSmokeProgress }),
+    smoke: async (stack, url, expectBuildId) => {
+      const admin = await resolveAdminToken(stack, defaultAdminTokenSources());
+      log(`      admin token from ${admin.source}`);
+      return runSmoke({ url, expectBuildId, adminToken: admin.token, onProgress: printSmokeProgress });
+    },
     health: async (url) => {
       const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
       return (await res.json()) as { buildId?: unknown };

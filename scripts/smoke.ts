@@ -1,37 +1,49 @@
 // `npm run smoke -- <url | stack> [--build-id SHA] [--timeout-ms N]`: checks a live environment over real HTTP and
-// WebSockets (health and build id, a counter round trip, a chat round trip, a scheduled job) and exits non-zero
-// on any failure. A stack name resolves to its `url` output through the Pulumi Automation API.
-// Admin routes use ADMIN_TOKEN_<STACK> (for a stack name) or ADMIN_TOKEN from the environment.
-import { parseArgs } from "node:util";
-import { PulumiUnavailableError, resolveTarget } from "./lib/pulumi-stacks.ts";
-import { adminTokenFor, runSmoke } from "./lib/smoke.ts";
+// WebSockets (health and build id, a counter round trip, a chat round trip, a scheduled job), cleans up what it
+// made, and exits non-zero on any failure. A stack name resolves to its `url` output through the Pulumi Automation
+// API. Admin token: see scripts/lib/smoke-token.ts (ADMIN_TOKEN_<STACK> or the stack's secret; ADMIN_TOKEN or
+// .dev.vars for a URL).
+import { parseCli, usageError } from "./lib/cli.ts";
+import { PulumiProblem } from "./lib/pulumi-errors.ts";
+import { resolveTarget } from "./lib/pulumi-stacks.ts";
+import { runSmoke } from "./lib/smoke.ts";
 import { printSmokeProgress, printSmokeSummary } from "./lib/smoke-output.ts";
+import { defaultAdminTokenSources, resolveAdminToken } from "./lib/smoke-token.ts";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
+const cli = {
+  name: "smoke",
+  usage: [
+    "usage: npm run smoke -- <url | stack> [--build-id SHA] [--timeout-ms 15000]",
+    "  <url | stack>     an environment URL (e.g. http://127.0.0.1:8787) or a stack name (staging, prod)",
+    "  --build-id SHA    /health must report this build id",
+    "  --timeout-ms N    upper bound for each check (default 15000)",
+    "  admin token: ADMIN_TOKEN_<STACK> or the stack's adminToken secret; for a URL, ADMIN_TOKEN or .dev.vars",
+  ].join("\n"),
   options: { "build-id": { type: "string" }, "timeout-ms": { type: "string", default: "15000" } },
-});
-if (positionals.length !== 1) {
-  console.error("usage: npm run smoke -- <url | stack> [--build-id SHA] [--timeout-ms 15000]");
-  process.exit(2);
+  positionals: { min: 1, max: 1 },
+} as const;
+const { values, positionals } = parseCli(cli);
+const timeoutMs = Number(values["timeout-ms"]);
+if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+  usageError(
+    cli,
+    `--timeout-ms must be a positive whole number, got ${JSON.stringify(values["timeout-ms"])}`,
+  );
 }
 try {
   const { url, stack } = await resolveTarget(positionals[0]!);
-  console.log(`smoke ${url.href}${stack ? ` (stack ${stack})` : ""}`);
+  const admin = await resolveAdminToken(stack, defaultAdminTokenSources());
+  console.log(`smoke ${url.href}${stack ? ` (stack ${stack})` : ""}; admin token from ${admin.source}`);
   const report = await runSmoke({
     url,
     expectBuildId: values["build-id"],
-    adminToken: adminTokenFor(stack),
-    timeoutMs: Number(values["timeout-ms"]),
+    adminToken: admin.token,
+    timeoutMs,
     onProgress: printSmokeProgress,
   });
   printSmokeSummary(report);
   process.exitCode = report.ok ? 0 : 1;
 } catch (error) {
-  const hint =
-    error instanceof PulumiUnavailableError
-      ? " Pass a URL instead of a stack name to check without Pulumi."
-      : "";
-  console.error(`smoke: ${(error as Error).message}${hint}`);
+  console.error(`smoke: ${error instanceof PulumiProblem ? error.message : String(error)}`);
   process.exitCode = 1;
 }

@@ -1,51 +1,36 @@
-// `npm run synth -- <stack> [--live-tag TAG] [--config key=value ...]`: what `pulumi up -s <stack>` would deploy,
-// computed offline by running the real Pulumi program under Pulumi's mocks (no credentials, no network).
-// JSON on stdout (resources with secrets redacted, the migration payload for the live tag, the outputs);
-// progress, placeholders and errors on stderr. Exit status 1 when the stack would be refused, 2 on bad usage.
-import { parseArgs } from "node:util";
+// `npm run synth -- <stack> [--live-tag TAG] [--config key=value ...] [--out FILE]`: what `pulumi up -s <stack>`
+// would deploy, computed offline by running the real Pulumi program under Pulumi's mocks (no credentials, no
+// network). JSON on stdout or into --out FILE (resources with secrets redacted, the migration payload for the live
+// tag, the outputs); progress, placeholders and errors on stderr. Exit 1 when the stack would be refused, 2 on bad
+// usage. In a pipe, use `npm run -s synth -- ...` (npm prints its own banner on stdout otherwise) or --out.
+import { writeFileSync } from "node:fs";
 import { BuildError } from "./lib/build.ts";
+import { parseCli, usageError } from "./lib/cli.ts";
 import { SynthUsageError, synthesize } from "./lib/synth.ts";
 
-const usage =
-  "usage: npm run synth -- <stack> [--live-tag TAG] [--config key=value ...]\n" +
-  "  <stack>          a stack with a Pulumi.<stack>.yaml (staging, prod)\n" +
-  "  --live-tag TAG   the migration tag the deployed script reports (default: none, a new script)\n" +
-  "  --config k=v     a plain setting on top of the stack file, e.g. --config accountId=<your account id>";
-
-let parsed: ReturnType<typeof parse>;
-function parse() {
-  return parseArgs({
-    allowPositionals: true,
-    options: {
-      "live-tag": { type: "string" },
-      config: { type: "string", multiple: true, default: [] },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  });
-}
-try {
-  parsed = parse();
-} catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
-}
-if (parsed.values.help) {
-  console.error(usage);
-  process.exit(0);
-}
-const [stack, ...extra] = parsed.positionals;
-if (!stack || extra.length > 0) {
-  console.error(usage);
-  process.exit(2);
-}
+const cli = {
+  name: "synth",
+  usage: [
+    "usage: npm run synth -- <stack> [--live-tag TAG] [--config key=value ...] [--out FILE]",
+    "  <stack>          a stack with a Pulumi.<stack>.yaml (staging, prod)",
+    "  --live-tag TAG   the migration tag the deployed script reports (default: none, a new script)",
+    "  --config k=v     a plain setting on top of the stack file, e.g. --config accountId=<your account id>",
+    "  --out FILE       write the JSON to FILE instead of stdout",
+    "  in a pipe: npm run -s synth -- <stack> | jq .outputs   (-s keeps npm's banner off stdout)",
+  ].join("\n"),
+  options: {
+    "live-tag": { type: "string" },
+    config: { type: "string", multiple: true, default: [] as string[] },
+    out: { type: "string" },
+  },
+  positionals: { min: 1, max: 1 },
+} as const;
+const parsed = parseCli(cli);
+const stack = parsed.positionals[0]!;
 const config: Record<string, string> = {};
 for (const pair of parsed.values.config) {
   const eq = pair.indexOf("=");
-  if (eq <= 0) {
-    console.error(`--config takes key=value, got ${JSON.stringify(pair)}\n${usage}`);
-    process.exit(2);
-  }
+  if (eq <= 0) usageError(cli, `--config takes key=value, got ${JSON.stringify(pair)}`);
   config[pair.slice(0, eq)] = pair.slice(eq + 1);
 }
 
@@ -57,7 +42,13 @@ console.error(`synth: stack ${stack}, live migration tag ${parsed.values["live-t
 try {
   const result = await synthesize({ stack, liveTag: parsed.values["live-tag"], config });
   for (const p of result.placeholders) console.error(`synth: placeholder for ${p.key}: ${p.reason}`);
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  if (parsed.values.out) {
+    writeFileSync(parsed.values.out, json);
+    console.error(`synth: wrote ${parsed.values.out}`);
+  } else {
+    process.stdout.write(json);
+  }
 } catch (error) {
   const known =
     error instanceof SynthUsageError ||

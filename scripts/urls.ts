@@ -1,6 +1,15 @@
 // `npm run urls`: every stack's URL and the build id it reports, read from the stacks' outputs (Pulumi
 // Automation API) and from each URL's /health.
+import { parseCli } from "./lib/cli.ts";
 import { listStacks, stackOutputs } from "./lib/pulumi-stacks.ts";
+
+parseCli({
+  name: "urls",
+  usage:
+    "usage: npm run urls\n  every stack's url, the build it deployed and the build its /health reports" +
+    " (npm run status shows more)",
+  options: {},
+});
 
 try {
   const stacks = await listStacks();

@@ -5,12 +5,17 @@ import { ROOT } from "./build.ts";
 export const GATE_BUILD_ID_ENV = "GATE_BUILD_ID";
 
 /**
- * The promotion gate: the project's test suites (in-runtime, artifact, infra) on the bundle this tree builds,
- * which must be `buildId`. Streams the test output; rejects when any test fails.
+ * The gate's suites, in order: `npm test`'s vitest projects (in-runtime, artifact, infra, scripts), then the browser
+ * test of the page (`npm run test:e2e`, chromium at /usr/bin/chromium or CHROMIUM_PATH).
  */
-export function runTestGate(buildId: string, log: (line: string) => void): Promise<void> {
+export const GATE_SUITES: readonly { readonly name: string; readonly args: readonly string[] }[] = [
+  { name: "npm test suites", args: ["run", "--reporter=dot"] },
+  { name: "browser test", args: ["run", "--reporter=dot", "--config", "vitest.e2e.config.ts"] },
+];
+
+function runSuite(args: readonly string[], buildId: string, log: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=dot"], {
+    const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", ...args], {
       cwd: ROOT,
       env: { ...process.env, [GATE_BUILD_ID_ENV]: buildId },
       stdio: ["ignore", "pipe", "pipe"],
@@ -23,4 +28,17 @@ export function runTestGate(buildId: string, log: (line: string) => void): Promi
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`vitest exited with ${code}`))));
   });
+}
+
+/**
+ * The promotion gate: every suite of GATE_SUITES on the bundle this tree builds, which must be `buildId`. Streams
+ * the test output; rejects at the first suite that fails, naming it.
+ */
+export async function runTestGate(buildId: string, log: (line: string) => void): Promise<void> {
+  for (const suite of GATE_SUITES) {
+    log(`      ${suite.name}`);
+    await runSuite(suite.args, buildId, log).catch((error: Error) => {
+      throw new Error(`${suite.name}: ${error.message}`);
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { SECRET_NAMES } from "../../worker/platform.ts";
@@ -15,7 +15,7 @@ export function readLocalSecrets(
 ): Record<string, string> {
   let file: Record<string, string | undefined> = {};
   try {
-    file = parseEnv(readFileSync(path.join(root, ".dev.vars"), "utf8"));
+    file = parseEnv(readFileSync(path.join(root, DEV_VARS_FILE), "utf8"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -25,6 +25,27 @@ export function readLocalSecrets(
     if (value) secrets[name] = value;
   }
   return secrets;
+}
+
+/** The git-ignored file of local secrets (wrangler's name and format). */
+export const DEV_VARS_FILE = ".dev.vars";
+
+/**
+ * Appends a generated admin token to `.dev.vars` (creating it), so the next `npm run dev`, `npm run smoke` against
+ * a local URL and any shell that exported it keep working across restarts. Returns the file's path.
+ */
+export function persistAdminToken(root: string, token: string): string {
+  const file = path.join(root, DEV_VARS_FILE);
+  let before = "";
+  try {
+    before = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const separator = before === "" || before.endsWith("\n") ? "" : "\n";
+  const header = before === "" ? "# Local secrets for npm run dev and npm run smoke (git-ignored).\n" : "";
+  appendFileSync(file, `${separator}${header}${SECRET_NAMES.adminToken}=${token}\n`, { mode: 0o600 });
+  return file;
 }
 
 /**

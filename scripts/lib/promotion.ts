@@ -138,7 +138,11 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
     const failure =
       error instanceof StepFailure
         ? error
-        : new StepFailure("unexpected", String((error as Error)?.message ?? error));
+        : // A Pulumi failure arrives already translated (scripts/lib/pulumi-errors.ts): one sentence and its fix.
+          new StepFailure(
+            (error as Error)?.name === "PulumiProblem" ? "pulumi" : "unexpected",
+            String((error as Error)?.message ?? error),
+          );
     deps.log(`promotion stopped at ${failure.step}: ${failure.message}`);
     if (targetChanged) {
       deps.log(

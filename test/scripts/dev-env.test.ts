@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/build.ts";
-import { readLocalSecrets, withAdminToken } from "../../scripts/lib/local-secrets.ts";
+import { persistAdminToken, readLocalSecrets, withAdminToken } from "../../scripts/lib/local-secrets.ts";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -57,6 +57,16 @@ describe("npm run dev -- --env <stack>", () => {
   });
 });
 
+describe("each environment's local state is its own", () => {
+  it("--env <stack> keeps state in .data/stack-<stack>/, apart from plain runs in .data/", async () => {
+    const { url, output } = await startDev(["--env", "staging"], { ADMIN_TOKEN: "local" });
+    expect(output).toContain(`state kept in ${path.join(".data", "stack-staging")}/`);
+    const counter = `state-${crypto.randomUUID()}`;
+    const res = await fetch(new URL(`/api/counters/${counter}/increment`, url), { method: "POST" });
+    expect(res.status).toBe(200);
+  });
+});
+
 describe("local secrets", () => {
   it("come from the environment first, then a .dev.vars file, and are absent otherwise", async () => {
     const root = await mkdtemp(path.join(tmpdir(), "dev-vars-"));
@@ -65,6 +75,23 @@ describe("local secrets", () => {
     await writeFile(path.join(root, ".dev.vars"), "# local only\nADMIN_TOKEN=from-file\nOTHER=x\n");
     expect(readLocalSecrets(root, {})).toEqual({ ADMIN_TOKEN: "from-file" });
     expect(readLocalSecrets(root, { ADMIN_TOKEN: "from-env" })).toEqual({ ADMIN_TOKEN: "from-env" });
+  });
+});
+
+describe("a generated admin token is kept in .dev.vars", () => {
+  it("creates the file, or appends to it, and the next start reads the same token", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "dev-token-"));
+    dirs.push(root);
+    const { generatedAdminToken } = withAdminToken(readLocalSecrets(root, {}));
+    persistAdminToken(root, generatedAdminToken!);
+    expect(readLocalSecrets(root, {})).toEqual({ ADMIN_TOKEN: generatedAdminToken });
+    expect(withAdminToken(readLocalSecrets(root, {})).generatedAdminToken).toBeUndefined();
+
+    const other = await mkdtemp(path.join(tmpdir(), "dev-token-"));
+    dirs.push(other);
+    await writeFile(path.join(other, ".dev.vars"), "OTHER=x");
+    persistAdminToken(other, "tok");
+    expect(await readFile(path.join(other, ".dev.vars"), "utf8")).toBe("OTHER=x\nADMIN_TOKEN=tok\n");
   });
 });
 

@@ -1,8 +1,9 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { runSmoke } from "../../scripts/lib/smoke.ts";
-import { startBuiltPlatform, TEST_ADMIN_TOKEN } from "../support/platform.ts";
+import { runSmoke, SMOKE_PREFIX, SMOKE_SCHEDULER } from "../../scripts/lib/smoke.ts";
+import { resolveAdminToken } from "../../scripts/lib/smoke-token.ts";
+import { call, startBuiltPlatform, TEST_ADMIN_TOKEN } from "../support/platform.ts";
 
 let healthy: LocalPlatform;
 let broken: LocalPlatform;
@@ -16,6 +17,34 @@ afterAll(async () => {
   await broken?.dispose();
 });
 
+describe("the smoke run's admin token", () => {
+  const sources = (env: Record<string, string>, secret?: string, local: Record<string, string> = {}) => ({
+    env,
+    stackSecret: async () => secret,
+    localSecrets: () => local,
+  });
+
+  it("for a stack: ADMIN_TOKEN_<STACK> first, else the stack's own secret", async () => {
+    expect(await resolveAdminToken("pr-7", sources({ ADMIN_TOKEN_PR_7: "ci" }, "stack"))).toEqual({
+      token: "ci",
+      source: "ADMIN_TOKEN_PR_7",
+    });
+    expect(await resolveAdminToken("prod", sources({ ADMIN_TOKEN: "generic" }, "stack"))).toEqual({
+      token: "stack",
+      source: "stack prod's adminToken secret",
+    });
+    expect((await resolveAdminToken("prod", sources({}))).token).toBeUndefined();
+  });
+
+  it("for a URL: ADMIN_TOKEN or .dev.vars, as npm run dev reads them", async () => {
+    expect(await resolveAdminToken(undefined, sources({}, undefined, { ADMIN_TOKEN: "file" }))).toEqual({
+      token: "file",
+      source: ".dev.vars",
+    });
+    expect((await resolveAdminToken(undefined, sources({}))).source).toMatch(/^none/);
+  });
+});
+
 describe("npm run smoke against a real local environment", () => {
   it("passes every check on a healthy environment and reports them in order", async () => {
     const seen: string[] = [];
@@ -27,7 +56,30 @@ describe("npm run smoke against a real local environment", () => {
     });
     expect(report.results.filter((r) => !r.ok)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(seen).toEqual(["health", "counter round trip", "chat round trip", "scheduled job"]);
+    expect(seen).toEqual(["health", "counter round trip", "chat round trip", "scheduled job", "clean up"]);
+  });
+
+  it("cleans up after itself: its counters read 0 again and no job of it is pending", async () => {
+    const report = await runSmoke({ url: healthy.url, adminToken: TEST_ADMIN_TOKEN });
+    expect(report.ok).toBe(true);
+    const names = report.results
+      .flatMap((r) => r.detail.match(new RegExp(`${SMOKE_PREFIX}[0-9a-f]{8}(-job)?`, "g")) ?? [])
+      .filter((n, i, all) => all.indexOf(n) === i);
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    for (const name of names) {
+      expect((await call(healthy.url, `/api/counters/${name}`)).body).toEqual({ name, count: 0 });
+    }
+    const pending = await call(healthy.url, `/api/schedulers/${SMOKE_SCHEDULER}/jobs?status=scheduled`);
+    expect(pending.body.jobs).toEqual([]);
+  });
+
+  it("without an admin token, says what it left behind", async () => {
+    const report = await runSmoke({ url: healthy.url });
+    const cleanUp = report.results.find((r) => r.check === "clean up");
+    expect(cleanUp).toMatchObject({ ok: false });
+    expect(cleanUp!.detail).toMatch(
+      /^no admin token, so counter smoke-[0-9a-f]{8}, counter smoke-[0-9a-f]{8}-job stay behind$/,
+    );
   });
 
   it("fails on a build id other than the expected one, and says which it saw", async () => {

@@ -64,8 +64,8 @@ export const PAGE_HTML = `<!doctype html>
     <p id="chat-error" class="error" role="alert" hidden></p>
   </section>
 
-  <section aria-labelledby="job-heading">
-    <h2 id="job-heading">Schedule a counter job</h2>
+  <section aria-labelledby="job-heading" class="scheduler">
+    <h2 id="job-heading">Scheduler</h2>
     <form id="job-form">
       <div class="fields">
         <div>
@@ -84,23 +84,25 @@ export const PAGE_HTML = `<!doctype html>
           <label for="job-delay">Delay (seconds)</label>
           <input id="job-delay" name="delay" type="number" min="0" step="1" value="5" required>
         </div>
-        <div class="wide">
+        <div class="token">
           <label for="job-token">Admin token</label>
-          <input id="job-token" name="token" type="password" required autocomplete="off" spellcheck="false" aria-describedby="job-token-help">
-          <small id="job-token-help">Scheduling is an operator action: paste the environment's ADMIN_TOKEN (npm run dev prints it).</small>
+          <input id="job-token" name="token" type="password" autocomplete="off" spellcheck="false" aria-describedby="job-token-help">
         </div>
       </div>
+      <small id="job-token-help" class="muted">Scheduling and cancelling are operator actions: paste the environment's ADMIN_TOKEN (npm run dev prints it and keeps it in .dev.vars).</small>
       <div class="actions">
         <button type="submit">Schedule</button>
-        <button type="button" id="job-check" class="secondary" disabled>Check status</button>
+        <button type="button" id="jobs-refresh" class="secondary">Refresh</button>
       </div>
     </form>
-    <dl id="job" class="job" hidden>
-      <dt>Job</dt><dd id="job-id"></dd>
-      <dt>Status</dt><dd id="job-status"></dd>
-      <dt>Next run</dt><dd id="job-next"></dd>
-    </dl>
     <p id="job-error" class="error" role="alert" hidden></p>
+    <p id="jobs-summary" class="muted" aria-live="polite">Loading jobs…</p>
+    <div class="table-scroll">
+      <table id="jobs" aria-label="Jobs">
+        <thead><tr><th scope="col">Job</th><th scope="col">Action</th><th scope="col">Status</th><th scope="col">Next run</th><th scope="col">Last error</th><th scope="col"><span class="visually-hidden">Cancel</span></th></tr></thead>
+        <tbody id="jobs-body"></tbody>
+      </table>
+    </div>
   </section>
 </main>
 </body>

@@ -26,15 +26,29 @@ async function api(method, path, body, token) {
   try {
     data = JSON.parse(text);
   } catch {}
-  if (!res.ok) {
-    const e = data && data.error;
-    throw new Error(e ? e.message + " (" + e.code + ", HTTP " + res.status + ")" : "HTTP " + res.status + " " + res.statusText);
-  }
+  if (!res.ok) throw apiError(res, data && data.error);
   return data;
+}
+
+/**
+ * An API error as a sentence for a person: the server's message (the contract makes it a human sentence), with
+ * what to do for the errors a person can act on. The machine code stays available as the alert's title.
+ */
+function apiError(res, e) {
+  let text = e && e.message ? e.message : "The server answered with an error (HTTP " + res.status + ").";
+  if (res.status === 401) text += " Paste this environment's admin token (npm run dev prints it).";
+  else if (res.status === 429) {
+    const wait = res.headers.get("retry-after");
+    text += wait ? " Try again in " + wait + " seconds." : " Try again shortly.";
+  } else if (res.status >= 500) text = "The server failed to answer (HTTP " + res.status + "). Try again; if it persists, check the logs.";
+  const error = new Error(text);
+  error.code = e ? e.code : "http_" + res.status;
+  return error;
 }
 
 function showError(el, error) {
   el.textContent = error ? error.message : "";
+  el.title = error && error.code ? "error code: " + error.code : "";
   el.hidden = !error;
 }
 
@@ -65,8 +79,14 @@ api("GET", "/health").then(
 // Counter
 const counterName = () => $("counter-name").value.trim();
 async function counter(method, suffix) {
-  const r = await api(method, "/api/counters/" + seg(counterName()) + suffix);
-  $("counter-value").textContent = String(r.count);
+  try {
+    const r = await api(method, "/api/counters/" + seg(counterName()) + suffix);
+    $("counter-value").textContent = String(r.count);
+  } catch (error) {
+    // A count left from another name or an earlier answer would read as this counter's: clear it.
+    $("counter-value").textContent = "–";
+    throw error;
+  }
 }
 $("counter-form").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -222,33 +242,131 @@ $("send-form").addEventListener("submit", (e) => {
   input.value = "";
 });
 
-// Scheduler: a job that increments a counter later.
-let job = null;
-function showJob(j, scheduler) {
-  job = { scheduler, id: j.id };
-  $("job").hidden = false;
-  $("job-id").textContent = j.id;
-  $("job-status").textContent = j.status;
-  $("job-next").textContent = j.nextRunAt == null ? "—" : when(j.nextRunAt);
-  $("job-check").disabled = false;
+// Scheduler: its jobs (status, next run, last error), refreshed every few seconds, a cancel button per pending
+// job, and a form to schedule a counter job.
+const REFRESH_MS = 5000;
+const SHOWN = 50;
+const jobError = $("job-error");
+let shownScheduler = "";
+let loading = false;
+const schedulerName = () => $("job-scheduler").value.trim();
+const token = () => $("job-token").value.trim();
+
+function describeAction(a) {
+  if (a.type === "counter.increment") return "counter " + a.counter + " +" + (a.by ?? 1);
+  if (a.type === "webhook") {
+    let host = a.url;
+    try { host = new URL(a.url).host; } catch {}
+    return "webhook " + (a.method || "POST") + " " + host;
+  }
+  if (a.type === "chat.post") return "chat message to " + a.room;
+  return a.type;
 }
-async function checkJob() {
-  if (!job) return;
-  const { scheduler, id } = job;
-  showJob(await api("GET", "/api/schedulers/" + seg(scheduler) + "/jobs/" + seg(id)), scheduler);
+
+function cell(row, label, text, cls) {
+  const td = document.createElement("td");
+  td.dataset.label = label;
+  td.textContent = text;
+  if (cls) td.className = cls;
+  row.append(td);
+  return td;
 }
+
+function renderJobs(scheduler, jobs, counts) {
+  // Pending jobs first, soonest first; then finished ones, most recent first.
+  const pending = jobs.filter((j) => j.status === "scheduled").sort((a, b) => String(a.nextRunAt).localeCompare(String(b.nextRunAt)));
+  const done = jobs.filter((j) => j.status !== "scheduled").sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
+  const shown = [...pending, ...done].slice(0, SHOWN);
+  const rows = shown.map((j) => {
+    const tr = document.createElement("tr");
+    tr.dataset.jobId = j.id;
+    const id = cell(tr, "Job", j.id.slice(0, 8), "mono");
+    id.title = j.id;
+    cell(tr, "Action", describeAction(j.action));
+    cell(tr, "Status", j.status, "status status-" + j.status);
+    cell(tr, "Next run", j.nextRunAt == null ? "—" : when(j.nextRunAt), "next-run");
+    cell(tr, "Last error", j.lastError || "—", j.lastError ? "last-error" : "");
+    const actions = cell(tr, "", "");
+    if (j.status === "scheduled") {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "secondary small";
+      b.textContent = "Cancel";
+      b.setAttribute("aria-label", "Cancel job " + j.id.slice(0, 8));
+      b.addEventListener("click", () => guarded(jobError, b, () => cancelJob(scheduler, j.id)));
+      actions.append(b);
+    }
+    return tr;
+  });
+  $("jobs-body").replaceChildren(...rows);
+  const total = Object.values(counts).reduce((n, c) => n + c, 0);
+  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => n + " " + s);
+  $("jobs-summary").textContent = total === 0
+    ? "Scheduler " + scheduler + " has no jobs yet."
+    : "Scheduler " + scheduler + ": " + parts.join(", ") + (total > shown.length ? " (showing " + shown.length + ")" : "") + " · updated " + new Date().toLocaleTimeString();
+}
+
+async function loadJobs() {
+  const scheduler = schedulerName();
+  if (!NAME.test(scheduler)) throw new Error("The scheduler name must be 1-64 characters of A-Z a-z 0-9 _ - .");
+  if (scheduler !== shownScheduler) {
+    $("jobs-body").replaceChildren();
+    $("jobs-summary").textContent = "Loading jobs of " + scheduler + "…";
+    shownScheduler = scheduler;
+  }
+  const path = "/api/schedulers/" + seg(scheduler);
+  const [list, stats] = await Promise.all([api("GET", path + "/jobs?limit=1000"), api("GET", path)]);
+  if (scheduler === schedulerName()) renderJobs(scheduler, list.jobs, stats.jobs);
+}
+
+async function refresh() {
+  if (loading) return;
+  loading = true;
+  try {
+    await loadJobs();
+  } catch (error) {
+    $("jobs-summary").textContent = "Could not load the jobs.";
+    throw error;
+  } finally {
+    loading = false;
+  }
+}
+
+async function cancelJob(scheduler, id) {
+  if (!token()) throw new Error("Paste the admin token above to cancel a job.");
+  await api("DELETE", "/api/schedulers/" + seg(scheduler) + "/jobs/" + seg(id), undefined, token());
+  await refresh();
+}
+
 $("job-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  guarded($("job-error"), e.submitter, async () => {
-    const scheduler = $("job-scheduler").value.trim();
+  guarded(jobError, e.submitter, async () => {
+    const scheduler = schedulerName();
+    if (!token()) throw new Error("Paste the admin token to schedule a job.");
     const delayMs = Math.round(Number($("job-delay").value) * 1000);
     const action = { type: "counter.increment", counter: $("job-counter").value.trim(), by: Number($("job-by").value) };
-    const token = $("job-token").value.trim();
-    const j = await api("POST", "/api/schedulers/" + seg(scheduler) + "/jobs", { delayMs, action }, token);
-    showJob(j, scheduler);
-    // Look again once the job should have run, so its new status shows without a click.
-    setTimeout(() => guarded($("job-error"), null, checkJob), delayMs + 1500);
+    await api("POST", "/api/schedulers/" + seg(scheduler) + "/jobs", { delayMs, action }, token());
+    await refresh();
   });
 });
-$("job-check").addEventListener("click", (e) => guarded($("job-error"), e.currentTarget, checkJob));
+// Background refreshes show their error until one succeeds, and never hide an error a person's action caused.
+let refreshFailed = false;
+function autoRefresh() {
+  refresh().then(
+    () => {
+      if (refreshFailed) showError(jobError, null);
+      refreshFailed = false;
+    },
+    (error) => {
+      refreshFailed = true;
+      showError(jobError, error);
+    },
+  );
+}
+$("jobs-refresh").addEventListener("click", (e) => guarded(jobError, e.currentTarget, refresh));
+$("job-scheduler").addEventListener("change", autoRefresh);
+autoRefresh();
+setInterval(() => {
+  if (document.visibilityState === "visible" && NAME.test(schedulerName())) autoRefresh();
+}, REFRESH_MS);
 `;
