@@ -38,6 +38,14 @@ export const rooms = new Hono<AppEnv>()
         { Upgrade: "websocket" },
       );
     }
+    // Without these the runtime refuses the upgrade itself, in plain text: answer the contract's JSON instead.
+    if (!c.req.header("sec-websocket-key") || c.req.header("sec-websocket-version") !== "13") {
+      throw new ApiError(
+        400,
+        "bad_upgrade",
+        "A WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455).",
+      );
+    }
     const user = c.req.query("user");
     if (!isUserName(user)) {
       throw new ApiError(

@@ -36,21 +36,30 @@ export const webhook = defineAction({
     url: z.url({ error: "must be an absolute URL" }).check(z.maxLength(MAX_URL_CHARS)),
     method: z._default(z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` }), "POST"),
     headers: z.optional(
-      z
-        .record(
-          z.string().check(z.regex(HEADER_NAME, { error: "must be a valid HTTP header name" })),
-          z
-            .string()
-            .check(
-              z.maxLength(MAX_HEADER_VALUE_CHARS),
-              z.refine(isHeaderValue, { error: "must be a header value without control characters" }),
-            ),
-        )
-        .check(
-          z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, {
-            error: `at most ${MAX_HEADERS} headers`,
+      z.pipe(
+        // zod's record silently drops a `__proto__` key (it would set the prototype): refuse it instead, so a job
+        // never stores fewer headers than it was given.
+        z.unknown().check(
+          z.refine((value) => !(value && typeof value === "object" && Object.hasOwn(value, "__proto__")), {
+            error: "__proto__ is not a header name a job can use",
           }),
         ),
+        z
+          .record(
+            z.string().check(z.regex(HEADER_NAME, { error: "must be a valid HTTP header name" })),
+            z
+              .string()
+              .check(
+                z.maxLength(MAX_HEADER_VALUE_CHARS),
+                z.refine(isHeaderValue, { error: "must be a header value without control characters" }),
+              ),
+          )
+          .check(
+            z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, {
+              error: `at most ${MAX_HEADERS} headers`,
+            }),
+          ),
+      ),
     ),
     body: z.optional(z.json()),
     timeoutMs: z._default(
