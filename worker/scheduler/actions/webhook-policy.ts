@@ -8,8 +8,7 @@ const LOCAL_NAMES = /(^|\.)(localhost|local|internal|localdomain|home\.arpa|loca
  * Public wildcard-DNS services: `<ip>.nip.io` and the like resolve to whatever address the name spells, private
  * ones included, so they would walk around the address rules. Nobody runs a real webhook receiver on them.
  */
-const WILDCARD_DNS =
-  /(^|\.)(nip\.io|sslip\.io|xip\.io|traefik\.me|lvh\.me|vcap\.me|localho\.st)$/i;
+const WILDCARD_DNS = /(^|\.)(nip\.io|sslip\.io|xip\.io|traefik\.me|lvh\.me|vcap\.me|localho\.st)$/i;
 
 /** The host as the checks see it: lower case, without the trailing dot of a fully qualified name. */
 export function normalizedHost(url: URL): string {

@@ -1,5 +1,7 @@
 import * as z from "zod/mini";
 import { ACTION_DEADLINE_MS } from "../limits.ts";
+import { redactUrl } from "../redact.ts";
+import { describeFetchFailure, edgeStatusMeaning } from "./fetch-failure.ts";
 import { defineAction, PermanentActionError } from "./types.ts";
 import { webhookTargetProblem } from "./webhook-policy.ts";
 
@@ -88,6 +90,8 @@ export const webhook = defineAction({
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
     headers.set(IDEMPOTENCY_HEADER, runKey);
+    // Error texts are stored with the job, shown to anyone and logged: they name the target without its secrets.
+    const target = `${action.method} ${redactUrl(action.url)}`;
     let response: Response;
     try {
       response = await fetch(action.url, {
@@ -99,16 +103,12 @@ export const webhook = defineAction({
         signal: AbortSignal.timeout(action.timeoutMs),
       });
     } catch (error) {
-      if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-        throw new Error(`${action.method} ${action.url} timed out after ${action.timeoutMs} ms`);
-      }
-      throw new Error(
-        `${action.method} ${action.url} failed: ${error instanceof Error ? error.message : error}`,
-      );
+      throw new Error(`${target} failed: ${describeFetchFailure(error, action.timeoutMs)}`);
     }
     await response.body?.cancel();
     if (response.ok) return;
-    const message = `${action.method} ${action.url} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    const meaning = edgeStatusMeaning(response.status);
+    const message = `${target} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${meaning ? ` (${meaning})` : ""}`;
     if (response.status >= 300 && response.status < 400) {
       throw new PermanentActionError(`${message}: redirects are not followed`);
     }
