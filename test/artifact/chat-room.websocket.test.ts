@@ -115,7 +115,9 @@ describe("chat over real WebSockets on the built bundle", () => {
     for (const text of sent) alice.sendMessage(text);
     const frames = [];
     for (let i = 0; i < 21; i++) frames.push(await alice.next());
-    expect(frames.slice(0, 20).map((f) => (f.type === "message" ? f.text : f.type))).toEqual(sent.slice(0, 20));
+    expect(frames.slice(0, 20).map((f) => (f.type === "message" ? f.text : f.type))).toEqual(
+      sent.slice(0, 20),
+    );
     expect(frames[20]).toEqual({ type: "error", code: "rate_limited", message: expect.any(String) });
     const history = await call(base, `/api/rooms/${room}/messages?limit=50`);
     expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual(sent.slice(0, 20));

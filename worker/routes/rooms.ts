@@ -38,20 +38,20 @@ export const rooms = new Hono<AppEnv>()
         { Upgrade: "websocket" },
       );
     }
-    // Without these the runtime refuses the upgrade itself, in plain text: answer the contract's JSON instead.
-    if (!c.req.header("sec-websocket-key") || c.req.header("sec-websocket-version") !== "13") {
-      throw new ApiError(
-        400,
-        "bad_upgrade",
-        "A WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455).",
-      );
-    }
     const user = c.req.query("user");
     if (!isUserName(user)) {
       throw new ApiError(
         400,
         "invalid_user",
         `Join with ?user=NAME, where NAME is ${USER_RULE} (got ${JSON.stringify((user ?? "").slice(0, 40))}).`,
+      );
+    }
+    // Without these the runtime refuses the upgrade itself, in plain text: answer the contract's JSON instead.
+    if (!c.req.header("sec-websocket-key") || c.req.header("sec-websocket-version") !== "13") {
+      throw new ApiError(
+        400,
+        "bad_upgrade",
+        "A WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455).",
       );
     }
     // The room answers 101 with the socket, or 503 `room_full` as the contract's JSON.

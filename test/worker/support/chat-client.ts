@@ -24,7 +24,12 @@ export function closeAll(): void {
 
 export async function connect(room: string, user: string): Promise<TestSocket> {
   const res = await SELF.fetch(`https://platform.test/api/rooms/${room}/ws?user=${user}`, {
-    headers: { Upgrade: "websocket" },
+    // What a real client sends (RFC 6455); the route refuses an upgrade without them (the runtime would).
+    headers: {
+      Upgrade: "websocket",
+      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version": "13",
+    },
   });
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
