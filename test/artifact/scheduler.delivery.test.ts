@@ -208,21 +208,34 @@ describe.concurrent("jobs run on time over the real alarm", () => {
     expect(stats).toMatchObject({ jobs: { scheduled: 0, cancelled: 1 }, nextAlarmAt: null });
   });
 
-  it("1,000 jobs due within the same second all run exactly once", { timeout: 120_000 }, async () => {
-    const scheduler = uniqueName("thousand");
-    const counter = uniqueName("c");
-    // Far enough ahead that all 1,000 are stored first, even on a loaded machine: about 3.5 s idle (npm run bench),
-    // more than 20 s seen at a load average of 19 on 2 cores (the rest of the file runs meanwhile).
-    const due = Date.now() + 30_000;
-    for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(
-        Array.from({ length: 100 }, (_, i) =>
-          post(base, scheduler, {
-            runAt: due + batch * 100 + i,
-            action: { type: "counter.increment", counter },
+  it("1,000 jobs due within the same second all run exactly once", { timeout: 240_000 }, async () => {
+    // All 1,000 must be stored before they fall due. Storing them takes about 3.5 s on an idle machine (npm run
+    // bench) and more than 30 s was seen at a load average of 19 on 2 cores: start with a short lead and, if the
+    // machine was too slow for it (a job refused as "in the past"), start over in a new scheduler with a longer one.
+    let scheduler = "";
+    let counter = "";
+    for (const leadMs of [8_000, 30_000, 90_000]) {
+      scheduler = uniqueName("thousand");
+      counter = uniqueName("c");
+      const due = Date.now() + leadMs;
+      let late = false;
+      for (let batch = 0; batch < 10 && !late; batch++) {
+        const statuses = await Promise.all(
+          Array.from({ length: 100 }, async (_, i) => {
+            const res = await call(base, `/api/schedulers/${scheduler}/jobs`, {
+              method: "POST",
+              json: { runAt: due + batch * 100 + i, action: { type: "counter.increment", counter } },
+            });
+            if (res.status !== 201 && !/in the past/.test(res.body?.error?.message ?? "")) {
+              expect.fail(`unexpected answer ${res.status} ${JSON.stringify(res.body)}`);
+            }
+            return res.status;
           }),
-        ),
-      );
+        );
+        late = statuses.some((status) => status !== 201);
+      }
+      if (!late) break;
+      if (leadMs === 90_000) expect.fail("could not store 1,000 jobs within 90 s");
     }
     const stats = await eventually(
       async () => (await call(base, `/api/schedulers/${scheduler}`)).body,
