@@ -160,7 +160,7 @@ const LATENESS_GOAL_MS = 1000;
  * How late a counter job runs while 10 webhooks of the same scheduler hang (their receiver never answers; each
  * holds its attempt for 20 s). Its own platform, because webhooks to a loopback receiver need the local rules.
  */
-async function latenessBesideHangingWebhooks({
+export async function latenessBesideHangingWebhooks({
   build,
   adminToken,
   log,
