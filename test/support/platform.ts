@@ -41,13 +41,15 @@ export function useBuiltPlatform(
 }
 
 /**
- * Keep-alive connections are dropped by this client after 1 s idle. workerd (kj's HTTP server) closes a
- * connection idle for 5 s and sends no Keep-Alive hint (measured); Node's fetch keeps idle connections for 4 s by
- * its own timer. On a loaded machine that timer fires late, fetch reuses a connection the server is closing, and
- * a POST fails with "fetch failed … other side closed" (never retried: not idempotent). That was the 1,000-jobs
- * flake. Miniflare's own dispatchFetch avoids the same race by not reusing connections at all.
+ * One connection per request: never a reused keep-alive one. workerd (kj's HTTP server) closes a connection idle
+ * for 5 s and sends no Keep-Alive hint (measured); Node's fetch keeps idle connections for 4 s by its own timer.
+ * On a loaded machine that timer fires late, fetch reuses a connection the server is closing, and a POST fails
+ * with "fetch failed … other side closed" (never retried: not idempotent). That was the 1,000-jobs flake; a 1 s
+ * client timeout still lost the race once at a load average of 18 on 2 cores. Miniflare's own dispatchFetch
+ * does the same for the same reason (workers-sdk packages/miniflare/src/http/fetch.ts: "avoid keep-alive race
+ * conditions").
  */
-const shortKeepAlive = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
+const oneConnectionPerRequest = new Agent({ pipelining: 0 });
 
 /** A JSON request helper that returns status, headers and the parsed body. */
 export async function call(base: URL, path: string, init: RequestInit & { json?: unknown } = {}) {
@@ -60,7 +62,7 @@ export async function call(base: URL, path: string, init: RequestInit & { json?:
           headers: { "content-type": "application/json", ...(rest.headers as Record<string, string>) },
         }
       : {}),
-    dispatcher: shortKeepAlive,
+    dispatcher: oneConnectionPerRequest,
   });
   const text = await res.text();
   let body: unknown = text;
