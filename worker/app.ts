@@ -16,18 +16,16 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", securityHeaders());
   app.use("/api/*", corsPolicy());
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "payload_too_large",
-          `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
-        );
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+    },
+  });
+  // GET and HEAD never read a body. Hono's limiter rebuilds a chunked request with the body it read, and a
+  // GET/HEAD Request cannot have one: that threw, and `Transfer-Encoding: chunked` on a GET was a 500.
+  app.use("/api/*", (c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
   );
   app.route("/", health);
   app.route("/api/counters", counters);

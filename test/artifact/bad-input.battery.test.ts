@@ -1,7 +1,12 @@
 import http from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type BadRequest, badSchedulerRequests, schedulerState } from "../support/bad-scheduler-requests.ts";
+import {
+  type BadRequest,
+  badSchedulerRequests,
+  nested,
+  schedulerState,
+} from "../support/bad-scheduler-requests.ts";
 import { adminHeaders, call, useBuiltPlatform } from "../support/platform.ts";
 
 /**
@@ -70,6 +75,8 @@ const BAD_COUNTER_BODIES: [string, string, Record<string, string>][] = [
   ["no content type", '{"by":1}', {}],
   ["json-ish type", '{"by":1}', { "content-type": "application/jsonp" }],
   ["huge body", `{"by":1,"pad":"${"x".repeat(70_000)}"}`, JSON_TYPE],
+  ["nested 3,000 deep", `{"by":1,"pad":${nested(3000)}}`, JSON_TYPE],
+  ["nested 65 deep", `{"by":1,"pad":${nested(64)}}`, JSON_TYPE],
 ];
 
 const BAD_CHAT_BODIES: [string, string, Record<string, string>][] = [
@@ -89,6 +96,7 @@ const BAD_CHAT_BODIES: [string, string, Record<string, string>][] = [
   ["text/plain", '{"user":"ann","text":"hi"}', { "content-type": "text/plain" }],
   ["no body", "", JSON_TYPE],
   ["huge body", `{"user":"ann","text":"${"x".repeat(70_000)}"}`, JSON_TYPE],
+  ["nested 3,000 deep", `{"user":"ann","text":"hi","x":${nested(3000)}}`, JSON_TYPE],
 ];
 
 function badRequests(): BadRequest[] {
@@ -165,11 +173,21 @@ function badRequests(): BadRequest[] {
       headers: UPGRADE,
     });
   }
-  cases.push({
-    label: "upgrade without Upgrade header",
-    method: "GET",
-    path: `/api/rooms/${ROOM}/ws?user=ann`,
-  });
+  cases.push(
+    { label: "upgrade without Upgrade header", method: "GET", path: `/api/rooms/${ROOM}/ws?user=ann` },
+    {
+      label: "upgrade without Sec-WebSocket-Key",
+      method: "GET",
+      path: `/api/rooms/${ROOM}/ws?user=ann`,
+      headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13" },
+    },
+    {
+      label: "upgrade with Sec-WebSocket-Version 8",
+      method: "GET",
+      path: `/api/rooms/${ROOM}/ws?user=ann`,
+      headers: { ...UPGRADE, "sec-websocket-version": "8" },
+    },
+  );
   for (const id of ["x", "0".repeat(63), "0".repeat(65), "G".repeat(64), "A".repeat(64), "%00".repeat(3)]) {
     cases.push(
       { label: `by-id get ${id.slice(0, 8)}`, method: "GET", path: `/api/counters/by-id/${id}` },
@@ -214,6 +232,7 @@ function badRequests(): BadRequest[] {
   ] as const) {
     cases.push({ label: `${method} ${p}`, method, path: p });
   }
+  for (const p of TRAILING_SLASH_PATHS) cases.push({ label: `trailing slash ${p}`, method: "GET", path: p });
   for (const p of [
     "/api",
     "/api/",
@@ -229,6 +248,20 @@ function badRequests(): BadRequest[] {
   cases.push(...badSchedulerRequests());
   return cases;
 }
+
+/** Every route's path with a trailing slash: one rule for all of them (404 not_found, README "Errors"). */
+const TRAILING_SLASH_PATHS = [
+  "/health/",
+  `/api/counters/${TARGET}/`,
+  `/api/counters/${TARGET}/increment/`,
+  `/api/counters/${TARGET}/decrement/`,
+  "/api/counters/",
+  `/api/rooms/${ROOM}/messages/`,
+  `/api/rooms/${ROOM}/ws/`,
+  "/api/schedulers/zz/",
+  "/api/schedulers/zz/jobs/",
+  "/api/schedulers/zz/jobs/some-id/",
+];
 
 const BAD_FRAMES: (string | Buffer)[] = [
   "not json",
@@ -365,6 +398,36 @@ describe("the bad-input battery", () => {
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
   }, 60_000);
+
+  it("answers a trailing slash with 404 not_found on every route, whatever the method", async () => {
+    const wrong: string[] = [];
+    for (const p of TRAILING_SLASH_PATHS) {
+      for (const method of ["GET", "POST", "DELETE"]) {
+        const res = await send({ label: p, method, path: p, headers: adminHeaders });
+        const code = JSON.parse(res.text)?.error?.code;
+        if (res.status !== 404 || code !== "not_found") wrong.push(`${method} ${p}: ${res.status} ${code}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("answers GET and HEAD with an empty chunked body as without one", async () => {
+    const chunked = { "transfer-encoding": "chunked" };
+    const wrong: string[] = [];
+    for (const [method, p, status] of [
+      ["GET", `/api/counters/${TARGET}`, 200],
+      ["HEAD", `/api/counters/${TARGET}`, 200],
+      ["GET", `/api/rooms/${ROOM}/messages`, 200],
+      ["GET", "/api/schedulers/zz/jobs", 200],
+      ["HEAD", "/api/schedulers/zz/jobs", 200],
+      ["GET", "/api/schedulers/zz/jobs/00000000-0000-4000-8000-000000000000", 404],
+      ["GET", "/health", 200],
+    ] as const) {
+      const res = await send({ label: p, method, path: p, headers: chunked });
+      if (res.status !== status) wrong.push(`${method} ${p}: ${res.status} ${res.text.slice(0, 80)}`);
+    }
+    expect(wrong).toEqual([]);
+  });
 
   it("leaves counters, rooms and jobs exactly as they were", async () => {
     expect(await snapshot()).toEqual(before);

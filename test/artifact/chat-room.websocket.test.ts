@@ -130,6 +130,25 @@ describe("chat over real WebSockets on the built bundle", () => {
     expect(await alice.nextChat()).toMatchObject({ type: "message", id: 1, text: "still here" });
   });
 
+  it("keeps the order of one socket's frames: the 21st in 10 s is refused, and it is the last one sent", async () => {
+    const room = uniqueName("order");
+    const alice = await join(room, "alice");
+    await alice.nextOf("welcome");
+    const sent = Array.from({ length: 21 }, (_, i) => `m${i + 1}`);
+    for (const text of sent) alice.sendMessage(text);
+    const frames = [];
+    for (let i = 0; i < 21; i++) frames.push(await alice.nextChat());
+    expect(frames.slice(0, 20).map((f) => (f.type === "message" ? f.text : f.type))).toEqual(
+      sent.slice(0, 20),
+    );
+    expect(frames[20]).toEqual({ type: "error", code: "rate_limited", message: expect.any(String) });
+    const history = await call(base, `/api/rooms/${room}/messages?limit=50`);
+    expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual(sent.slice(0, 20));
+    // Still open and usable: the next frame gets an answer (refused: still within the 10 s window).
+    alice.sendMessage("too soon");
+    expect(await alice.nextChat()).toMatchObject({ type: "error", code: "rate_limited" });
+  });
+
   it("delivers one broadcast to all of 200 clients in one room", async () => {
     const room = uniqueName("crowd");
     const clients: ChatClient[] = [];

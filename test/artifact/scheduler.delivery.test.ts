@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { callAsAdmin as call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import {
+  callAsAdmin as call,
+  call as callPublic,
+  startBuiltPlatform,
+  uniqueName,
+} from "../support/platform.ts";
 import { eventually, sleep } from "../support/wait.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.ts";
 
@@ -117,6 +122,66 @@ describe.concurrent("jobs run on time over the real alarm", () => {
     });
   });
 
+  it("a job due while other jobs of its scheduler hang still runs: it does not wait for them", async () => {
+    const scheduler = uniqueName("busy");
+    const counter = uniqueName("c");
+    const tag = crypto.randomUUID();
+    // Three webhooks whose receiver never answers (each holds its attempt for 20 s), then a counter job.
+    const hanging = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        post(base, scheduler, {
+          delayMs: 0,
+          maxAttempts: 1,
+          action: {
+            type: "webhook",
+            url: new URL(`/slow/${tag}/${crypto.randomUUID()}`, receiver.url).href,
+            timeoutMs: 20_000,
+          },
+        }),
+      ),
+    );
+    // Each of them is in flight: the receiver holds its request.
+    await eventually(
+      async () => receiver.requests.filter((r) => r.path.startsWith(`/slow/${tag}/`)).length,
+      (n) => n >= 3,
+    );
+    const quick = await post(base, scheduler, {
+      delayMs: 500,
+      action: { type: "counter.increment", counter },
+    });
+    const done = await eventually(() => getJob(base, scheduler, quick.id), finished);
+    expect(done).toMatchObject({ status: "completed", attempts: 1 });
+    // The hanging attempts were still in flight when it ran: not one of them has an outcome yet.
+    for (const job of hanging) {
+      expect(await getJob(base, scheduler, job.id)).toMatchObject({ status: "scheduled", lastError: null });
+    }
+  });
+
+  it("job reads without the admin token show a webhook's URL without its path and query, in errors too", async () => {
+    const scheduler = uniqueName("secret");
+    const secretPath = `/gone/services/T0/B0/SECRET-${crypto.randomUUID()}?api_key=sk_live_X`;
+    const url = new URL(secretPath, receiver.url).href;
+    const created = await post(base, scheduler, { delayMs: 0, action: { type: "webhook", url } });
+    expect(created).toMatchObject({ action: { url } });
+    const failed = await eventually(() => getJob(base, scheduler, created.id), finished);
+    expect(failed).toMatchObject({ status: "failed", action: { url } });
+    const reads = [
+      (await callPublic(base, `/api/schedulers/${scheduler}/jobs/${created.id}`)).body,
+      (await callPublic(base, `/api/schedulers/${scheduler}/jobs`)).body.jobs[0],
+    ];
+    for (const job of reads) {
+      expect(job.action.url).toBe(`${receiver.url.origin}/[redacted]`);
+      expect(job.lastError).toMatch(/answered 404/);
+      expect(JSON.stringify(job)).not.toMatch(/SECRET|sk_live|services/);
+    }
+    expect(JSON.stringify(failed.runs)).not.toMatch(/SECRET|sk_live/);
+    // A wrong token is refused rather than answered with the public view.
+    const wrong = await callPublic(base, `/api/schedulers/${scheduler}/jobs/${created.id}`, {
+      headers: { authorization: "Bearer wrong" },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
   it("a recurring job fires repeatedly and stops when cancelled", async () => {
     const scheduler = uniqueName("every");
     const counter = uniqueName("c");
@@ -143,21 +208,34 @@ describe.concurrent("jobs run on time over the real alarm", () => {
     expect(stats).toMatchObject({ jobs: { scheduled: 0, cancelled: 1 }, nextAlarmAt: null });
   });
 
-  it("1,000 jobs due within the same second all run exactly once", { timeout: 90_000 }, async () => {
-    const scheduler = uniqueName("thousand");
-    const counter = uniqueName("c");
-    // Far enough ahead that all 1,000 are stored first, even on a loaded machine (about 3.5 s idle: npm run bench;
-    // 14-16 s measured at load average 16 on 2 cores, with Miniflare 4 and 5 alike).
-    const due = Date.now() + 25_000;
-    for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(
-        Array.from({ length: 100 }, (_, i) =>
-          post(base, scheduler, {
-            runAt: due + batch * 100 + i,
-            action: { type: "counter.increment", counter },
+  it("1,000 jobs due within the same second all run exactly once", { timeout: 240_000 }, async () => {
+    // All 1,000 must be stored before they fall due. Storing them takes about 3.5 s on an idle machine (npm run
+    // bench) and more than 30 s was seen at a load average of 19 on 2 cores: start with a short lead and, if the
+    // machine was too slow for it (a job refused as "in the past"), start over in a new scheduler with a longer one.
+    let scheduler = "";
+    let counter = "";
+    for (const leadMs of [8_000, 30_000, 90_000]) {
+      scheduler = uniqueName("thousand");
+      counter = uniqueName("c");
+      const due = Date.now() + leadMs;
+      let late = false;
+      for (let batch = 0; batch < 10 && !late; batch++) {
+        const statuses = await Promise.all(
+          Array.from({ length: 100 }, async (_, i) => {
+            const res = await call(base, `/api/schedulers/${scheduler}/jobs`, {
+              method: "POST",
+              json: { runAt: due + batch * 100 + i, action: { type: "counter.increment", counter } },
+            });
+            if (res.status !== 201 && !/in the past/.test(res.body?.error?.message ?? "")) {
+              expect.fail(`unexpected answer ${res.status} ${JSON.stringify(res.body)}`);
+            }
+            return res.status;
           }),
-        ),
-      );
+        );
+        late = statuses.some((status) => status !== 201);
+      }
+      if (!late) break;
+      if (leadMs === 90_000) expect.fail("could not store 1,000 jobs within 90 s");
     }
     const stats = await eventually(
       async () => (await call(base, `/api/schedulers/${scheduler}`)).body,

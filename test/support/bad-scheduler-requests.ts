@@ -16,6 +16,9 @@ const admin = { ...adminHeaders, "content-type": "application/json" };
 const inAnHour = () => Date.now() + 3_600_000;
 const counterAction = { type: "counter.increment", counter: "battery-target" };
 
+/** JSON text of arrays nested `depth` levels deep around a 1. */
+export const nested = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+
 /** Bad scheduler requests: bodies, timings, actions, ids and tokens. */
 export function badSchedulerRequests(): BadRequest[] {
   const jobs = `/api/schedulers/${BATTERY_SCHEDULER}/jobs`;
@@ -54,6 +57,17 @@ export function badSchedulerRequests(): BadRequest[] {
     ["extra field", { delayMs: 1000, action: counterAction, priority: "high" }],
     ["array body", [{ delayMs: 1000, action: counterAction }]],
     [
+      "webhook __proto__ header",
+      {
+        delayMs: 1000,
+        action: { type: "webhook", url: "http://127.0.0.1/x", headers: JSON.parse('{"__proto__":"x"}') },
+      },
+    ],
+    [
+      "webhook body nested 3,000 deep",
+      { delayMs: 1000, action: { type: "webhook", url: "http://127.0.0.1/x" } },
+    ],
+    [
       "action too big",
       { delayMs: 1000, action: { type: "webhook", url: "http://127.0.0.1/x", body: "x".repeat(66_000) } },
     ],
@@ -63,7 +77,10 @@ export function badSchedulerRequests(): BadRequest[] {
     method: "POST",
     path: jobs,
     headers: admin,
-    body: JSON.stringify(body),
+    // JSON.stringify keeps an own `__proto__` key; the deep body is spliced in as text (a few KB).
+    body: label.includes("nested")
+      ? JSON.stringify(body).replace(/}}$/, `,"body":${nested(3000)}}}`)
+      : JSON.stringify(body),
   }));
   const valid = JSON.stringify({ runAt: inAnHour(), action: counterAction });
   cases.push(
@@ -107,6 +124,9 @@ export function badSchedulerRequests(): BadRequest[] {
     },
     { label: "cancel: no token", method: "DELETE", path: `${jobs}/00000000-0000-4000-8000-000000000000` },
     { label: "jobs: PUT", method: "PUT", path: jobs, headers: admin, body: valid },
+    { label: "jobs: trailing slash", method: "GET", path: `${jobs}/` },
+    { label: "scheduler: trailing slash", method: "GET", path: `/api/schedulers/${BATTERY_SCHEDULER}/` },
+    { label: "schedule: trailing slash", method: "POST", path: `${jobs}/`, headers: admin, body: valid },
   );
   return cases;
 }

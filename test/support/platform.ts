@@ -1,3 +1,4 @@
+import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, inject } from "vitest";
 import { type LocalPlatform, startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import type { LocalEnvironment } from "../../scripts/lib/miniflare-options.ts";
@@ -39,14 +40,29 @@ export function useBuiltPlatform(
   afterAll(() => platform?.dispose());
 }
 
+/**
+ * One connection per request: never a reused keep-alive one. workerd (kj's HTTP server) closes a connection idle
+ * for 5 s and sends no Keep-Alive hint (measured); Node's fetch keeps idle connections for 4 s by its own timer.
+ * On a loaded machine that timer fires late, fetch reuses a connection the server is closing, and a POST fails
+ * with "fetch failed … other side closed" (never retried: not idempotent). That was the 1,000-jobs flake; a 1 s
+ * client timeout still lost the race once at a load average of 18 on 2 cores. Miniflare's own dispatchFetch
+ * does the same for the same reason (workers-sdk packages/miniflare/src/http/fetch.ts: "avoid keep-alive race
+ * conditions").
+ */
+const oneConnectionPerRequest = new Agent({ pipelining: 0 });
+
 /** A JSON request helper that returns status, headers and the parsed body. */
 export async function call(base: URL, path: string, init: RequestInit & { json?: unknown } = {}) {
   const { json, ...rest } = init;
-  const res = await fetch(new URL(path, base), {
-    ...rest,
+  const res = await undiciFetch(new URL(path, base), {
+    ...(rest as NonNullable<Parameters<typeof undiciFetch>[1]>),
     ...(json !== undefined
-      ? { body: JSON.stringify(json), headers: { "content-type": "application/json", ...rest.headers } }
+      ? {
+          body: JSON.stringify(json),
+          headers: { "content-type": "application/json", ...(rest.headers as Record<string, string>) },
+        }
       : {}),
+    dispatcher: oneConnectionPerRequest,
   });
   const text = await res.text();
   let body: unknown = text;

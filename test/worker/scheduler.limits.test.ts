@@ -105,6 +105,9 @@ describe("limits", () => {
   it(`keeps the ${FINISHED_JOBS_KEPT} most recently finished jobs and drops older ones`, async () => {
     const stub = newScheduler();
     const oldest = Date.now() - 10 * HOUR;
+    const counter = uniqueCounter();
+    // The first job creates the tables (a scheduler writes nothing before it).
+    const fresh = await schedule(stub, { action: increment(counter) });
     // Finished jobs, oldest first, inserted directly: producing ten thousand real runs would only be slow.
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec(
@@ -118,8 +121,6 @@ describe("limits", () => {
         oldest,
       );
     });
-    const counter = uniqueCounter();
-    const fresh = await schedule(stub, { action: increment(counter) });
     await makeDue(stub);
     await runDurableObjectAlarm(stub);
     const stats = await stub.stats();

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RETRY_BASE_MS, RETRY_CAP_MS } from "../../worker/scheduler/limits.ts";
+import { MAX_INTERRUPTIONS, RETRY_BASE_MS, RETRY_CAP_MS } from "../../worker/scheduler/limits.ts";
 import { retryDelayMs } from "../../worker/scheduler/timing.ts";
 import {
   alarmAt,
@@ -10,6 +10,7 @@ import {
   MINUTE,
   makeDue,
   newScheduler,
+  type SchedulerStub,
   schedule,
   uniqueCounter,
   unreachableWebhook,
@@ -45,8 +46,13 @@ describe("retries", () => {
       status: "failed",
       attempts: 3,
       nextRunAt: null,
-      lastError: expect.stringMatching(/^POST http:\/\/127\.0\.0\.1:1\/hook failed: /),
+      // What happened, in words (not the runtime's opaque error); the URL without its path (public read).
+      lastError: expect.stringMatching(
+        /^POST http:\/\/127\.0\.0\.1:1\/\[redacted\] failed: the connection failed before a response/,
+      ),
     });
+    expect(failed.action.url).toBe("http://127.0.0.1:1/[redacted]");
+    expect((await stub.get(created.id, { admin: true }))?.action.url).toBe(unreachableWebhook.url);
     // Every attempt of the run is listed, newest first, all for the same due time.
     expect(failed.runs.map((r) => [r.attempt, r.outcome, r.dueAt])).toEqual([
       [3, "failed", dueAt],
@@ -95,35 +101,55 @@ describe("retries", () => {
     });
   });
 
-  it("fails a run whose last attempt was cut short by a restart, without a further attempt", async () => {
-    const stub = newScheduler();
-    const counter = uniqueCounter();
-    const created = await schedule(stub, { action: increment(counter), maxAttempts: 2 });
-    // The state an attempt leaves when the object dies during it: counted, run open, lease expired.
-    await runInDurableObject(stub, (_instance, state) => {
+  /** The state an attempt leaves when the object dies during it: counted, run open, lease expired. */
+  const interruptedAttempt = (stub: SchedulerStub, id: string, attempts: number, interruptions = 0) =>
+    runInDurableObject(stub, (_instance, state) => {
       const { seq, due_at } = state.storage.sql
-        .exec<{ seq: number; due_at: number }>("SELECT seq, due_at FROM jobs WHERE id = ?", created.id)
+        .exec<{ seq: number; due_at: number }>("SELECT seq, due_at FROM jobs WHERE id = ?", id)
         .one();
       state.storage.sql.exec(
-        "UPDATE jobs SET attempts = 2, next_run_at = ? WHERE seq = ?",
+        "UPDATE jobs SET attempts = ?, interruptions = ?, next_run_at = ? WHERE seq = ?",
+        attempts,
+        interruptions,
         Date.now() - 1,
         seq,
       );
       state.storage.sql.exec(
-        "INSERT INTO runs (job_seq, attempt, due_at, started_at, outcome) VALUES (?, 2, ?, ?, 'running')",
+        "INSERT INTO runs (job_seq, attempt, due_at, started_at, outcome) VALUES (?, ?, ?, ?, 'running')",
         seq,
+        attempts,
         due_at,
         Date.now() - 100_000,
       );
     });
+
+  it("an attempt cut short by a restart does not use up the last attempt (maxAttempts 1): it runs again after its lease", async () => {
+    const stub = newScheduler();
+    const counter = uniqueCounter();
+    const created = await schedule(stub, { action: increment(counter), maxAttempts: 1 });
+    await interruptedAttempt(stub, created.id, 1);
+    await runDurableObjectAlarm(stub);
+    const done = await job(stub, created.id);
+    expect(done).toMatchObject({ status: "completed", attempts: 1, lastError: null });
+    expect(done.runs.map((r) => [r.attempt, r.outcome])).toEqual([
+      [1, "succeeded"],
+      [1, "interrupted"],
+    ]);
+    expect(await counterValue(counter)).toBe(1);
+  });
+
+  it(`fails a run interrupted by restarts more than ${MAX_INTERRUPTIONS} times in a row, without a further attempt`, async () => {
+    const stub = newScheduler();
+    const counter = uniqueCounter();
+    const created = await schedule(stub, { action: increment(counter), maxAttempts: 2 });
+    await interruptedAttempt(stub, created.id, 1, MAX_INTERRUPTIONS);
     await runDurableObjectAlarm(stub);
     const failed = await job(stub, created.id);
     expect(failed).toMatchObject({
       status: "failed",
-      attempts: 2,
-      lastError: expect.stringContaining("interrupted"),
+      lastError: expect.stringContaining(`interrupted by a restart ${MAX_INTERRUPTIONS + 1} times in a row`),
     });
-    expect(failed.runs).toEqual([expect.objectContaining({ attempt: 2, outcome: "interrupted" })]);
+    expect(failed.runs).toEqual([expect.objectContaining({ attempt: 1, outcome: "interrupted" })]);
     expect(await counterValue(counter)).toBe(0);
   });
 });

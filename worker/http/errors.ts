@@ -53,6 +53,8 @@ export const onError: ErrorHandler = (err, c) => {
 
 /**
  * 404 for paths no route knows; 405 with an `Allow` header for paths a route knows under other methods.
+ * Paths are matched exactly: no route takes a trailing slash, so `/api/counters/x/` is a 404 for every method
+ * (the README states the rule), never a 405 that lists the very method that was used.
  * The allowed methods come from Hono's own route table, so they can never drift from the registered routes.
  */
 export function notFoundOrMethodNotAllowed(app: Hono<never>): NotFoundHandler {
@@ -85,7 +87,8 @@ export function notFoundOrMethodNotAllowed(app: Hono<never>): NotFoundHandler {
         { Allow: allow },
       );
     }
-    return c.json(errorBody("not_found", `No route matches ${c.req.method} ${c.req.path}.`), 404);
+    const hint = c.req.path.length > 1 && c.req.path.endsWith("/") ? " (routes take no trailing slash)" : "";
+    return c.json(errorBody("not_found", `No route matches ${c.req.method} ${c.req.path}${hint}.`), 404);
   };
 }
 
@@ -94,5 +97,5 @@ function pathToRegex(path: string): RegExp {
     .split("/")
     .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
     .join("/");
-  return new RegExp(`^${source}/?$`);
+  return new RegExp(`^${source}$`);
 }

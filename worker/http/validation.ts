@@ -27,6 +27,25 @@ export function nameParam(c: Context, param = "name"): string {
 }
 
 /**
+ * Deepest nesting of arrays and objects any JSON body may have (a scalar is depth 0, `{}` and `[]` are 1).
+ * Deeper values are refused before anything reaches a Durable Object: RPC serialization (and recursive validators)
+ * overflow the stack on a few KB of `[[[[...]]]]`, which would be a 500.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests arrays/objects deeper than `max` levels. Iterative, so it cannot overflow itself. */
+export function exceedsJsonDepth(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== "object") continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
  * Reads and validates a JSON body. An empty body is treated as `{}` when `optional` is set (so
  * `POST /increment` with no body means "by 1"); anything else must be `application/json` and match the schema.
  */
@@ -53,6 +72,13 @@ export async function jsonBody<S extends z.ZodMiniType>(
     value = JSON.parse(text);
   } catch {
     throw new ApiError(400, "invalid_json", "The body is not valid JSON.");
+  }
+  if (exceedsJsonDepth(value)) {
+    throw new ApiError(
+      400,
+      "invalid_body",
+      `The body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.`,
+    );
   }
   return parseWith(schema, value);
 }

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { PermanentActionError } from "../scheduler/actions/types.ts";
-import { runPool, withDeadline } from "../scheduler/concurrency.ts";
+import { withDeadline } from "../scheduler/concurrency.ts";
 import type { JobSpec } from "../scheduler/job-input.ts";
 import { JOB_STATUSES, type JobRow, type JobStatus, JobStore } from "../scheduler/job-store.ts";
 import {
@@ -9,6 +9,7 @@ import {
   ALARM_BUDGET_MS,
   ALARM_CONCURRENCY,
   ATTEMPT_LEASE_MS,
+  MAX_INTERRUPTIONS,
   MAX_MAX_ATTEMPTS,
   MAX_PENDING_JOBS,
   RETRY_BASE_MS,
@@ -16,7 +17,15 @@ import {
 } from "../scheduler/limits.ts";
 import { checkAction, runAction } from "../scheduler/registry.ts";
 import { firstRun, nextOccurrence, retryDelayMs } from "../scheduler/timing.ts";
-import { type JobDetailView, type JobView, jobView, runView, scheduleOf } from "../scheduler/views.ts";
+import {
+  type JobDetailView,
+  type JobView,
+  jobView,
+  runView,
+  type StoredAction,
+  scheduleOf,
+  type ViewAudience,
+} from "../scheduler/views.ts";
 
 /** Result of scheduling a job: the stored job, or why it was refused (nothing stored). */
 export type ScheduleResult =
@@ -48,9 +57,6 @@ export interface SchedulerStats {
   readonly nextAlarmAt: string | null;
 }
 
-/** Due jobs taken per query inside one alarm invocation. */
-const DUE_BATCH = 256;
-
 /** A list page stops adding jobs past about this much JSON (the rest follows with the cursor). */
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 const ROW_OVERHEAD_BYTES = 400;
@@ -61,10 +67,15 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * A named job scheduler on the object's single alarm (the pattern of cloudflare/agents' schedules).
  *
  * The jobs table is the truth; the alarm is always derived from it: armed at the earliest next run of a scheduled
- * job, deleted when there is none. `alarm()` runs every due job, then re-arms. Before an attempt starts its count
- * and a lease (the time it is retried if the object dies during it) are written, so a job is never lost and, in
- * the normal case, runs once per due time. Action failures are retried with exponential backoff and jitter up to
- * the job's maxAttempts; unexpected errors (storage) propagate so the runtime retries the whole alarm.
+ * job, deleted when there is none. `alarm()` runs due jobs through a bounded pool (ALARM_CONCURRENCY slots) and
+ * takes each newly due job as soon as a slot is free, so one slow job never holds up the others. Before an attempt
+ * starts its count and a lease (the time it is retried if the object dies during it) are written, so a job is
+ * never lost and, in the normal case, runs once per due time; an attempt cut short by a restart does not use up
+ * an attempt (up to MAX_INTERRUPTIONS). Action failures are retried with exponential backoff and jitter up to the
+ * job's maxAttempts; unexpected errors (storage) propagate so the runtime retries the whole alarm.
+ *
+ * Nothing is written until the first job is scheduled: a read of a scheduler that holds nothing answers the empty
+ * state without creating its tables (reads are public and not rate limited).
  */
 export class Scheduler extends DurableObject<Env> {
   private readonly store: JobStore;
@@ -75,15 +86,32 @@ export class Scheduler extends DurableObject<Env> {
    * the cache saves a storage round trip on most writes (scheduling into a busy scheduler rarely moves the alarm).
    */
   private alarmAt: number | null | undefined;
+  /** Whether the tables exist: false until the first job is scheduled. */
+  private stored = false;
+  /** Set while `alarm()` sleeps: wakes its loop early. */
+  private wakeAlarm: (() => void) | null = null;
+  /** A wake-up that came while the loop was not asleep (it must not be lost: the loop re-checks at once). */
+  private wakePending = false;
+  /** True while `alarm()` runs; attempts that outlive it re-arm the alarm themselves. */
+  private inAlarm = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStore(ctx.storage);
     void ctx.blockConcurrencyWhile(async () => {
-      this.store.createSchema();
+      if (!this.store.hasSchema()) return;
+      this.stored = true;
+      this.store.migrate();
       // Restores the alarm if it was ever lost (e.g. the runtime gave up retrying a failing alarm).
       await this.rearm();
     });
+  }
+
+  /** Creates the tables on the first write. */
+  private ensureStored(): void {
+    if (this.stored) return;
+    this.store.createSchema();
+    this.stored = true;
   }
 
   async schedule(spec: JobSpec): Promise<ScheduleResult> {
@@ -100,6 +128,7 @@ export class Scheduler extends DurableObject<Env> {
     }
     const first = firstRun(spec.schedule, now);
     if (!first.ok) return { ok: false, code: "invalid_schedule", message: first.message };
+    this.ensureStored();
     if (this.store.countPending() >= MAX_PENDING_JOBS) {
       return {
         ok: false,
@@ -116,16 +145,30 @@ export class Scheduler extends DurableObject<Env> {
       now,
     });
     await this.rearm();
-    return { ok: true, job: jobView(row) };
+    // A running alarm takes the new job as soon as it is due (and a slot is free).
+    this.wake();
+    return { ok: true, job: jobView(row, { admin: true }) };
   }
 
-  get(id: string): JobDetailView | null {
+  /** A job and its recent runs; `audience` decides how much of a webhook's URL is shown. */
+  get(id: string, audience: ViewAudience = { admin: false }): JobDetailView | null {
+    if (!this.stored) return null;
     const row = this.store.get(id);
     if (!row) return null;
-    return { ...jobView(row), runs: this.store.recentRuns(row.seq).map(runView) };
+    const action = JSON.parse(row.action) as StoredAction;
+    return {
+      ...jobView(row, audience),
+      runs: this.store.recentRuns(row.seq).map((run) => runView(run, action, audience)),
+    };
   }
 
-  list(options: { status?: JobStatus | undefined; cursor?: string | undefined; limit: number }): JobPage {
+  list(options: {
+    status?: JobStatus | undefined;
+    cursor?: string | undefined;
+    limit: number;
+    admin?: boolean | undefined;
+  }): JobPage {
+    if (!this.stored) return { jobs: [], nextCursor: null };
     if (options.status !== undefined && !JOB_STATUSES.includes(options.status))
       return { jobs: [], nextCursor: null };
     const afterSeq = options.cursor ? Number(options.cursor) : 0;
@@ -140,11 +183,15 @@ export class Scheduler extends DurableObject<Env> {
       page.push(row);
     }
     const more = rows.length > page.length;
-    return { jobs: page.map(jobView), nextCursor: more ? String(page.at(-1)!.seq) : null };
+    const audience = { admin: options.admin === true };
+    return {
+      jobs: page.map((row) => jobView(row, audience)),
+      nextCursor: more ? String(page.at(-1)!.seq) : null,
+    };
   }
 
   async cancel(id: string): Promise<CancelResult> {
-    const row = this.store.get(id);
+    const row = this.stored ? this.store.get(id) : null;
     if (!row)
       return {
         ok: false,
@@ -164,10 +211,14 @@ export class Scheduler extends DurableObject<Env> {
       this.store.pruneFinished();
       await this.rearm();
     }
-    return { ok: true, job: jobView(this.store.get(id)!) };
+    return { ok: true, job: jobView(this.store.get(id)!, { admin: true }) };
   }
 
   async stats(): Promise<SchedulerStats> {
+    if (!this.stored) {
+      const none = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+      return { jobs: none, alarmInvocations: 0, attempts: 0, nextAlarmAt: null };
+    }
     const alarm = await this.ctx.storage.getAlarm();
     return {
       jobs: this.store.countByStatus(),
@@ -180,20 +231,83 @@ export class Scheduler extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // The runtime has consumed the alarm that fired: forget what was cached.
     this.alarmAt = undefined;
+    if (!this.stored) return;
     this.store.bumpStat("alarm_invocations");
-    const started = Date.now();
+    const stopTakingAt = Date.now() + ALARM_BUDGET_MS;
+    const inFlight = new Set<Promise<void>>();
+    const errors: unknown[] = [];
+    this.inAlarm = true;
+    this.wakePending = false;
     try {
-      // Jobs that fall due while earlier ones run are taken in the same invocation, up to the time budget.
-      while (Date.now() - started < ALARM_BUDGET_MS) {
-        const due = this.store.due(Date.now(), DUE_BATCH).filter((job) => !this.running.has(job.id));
-        if (due.length === 0) break;
-        await runPool(due, ALARM_CONCURRENCY, (job) => this.attempt(job.id));
+      for (;;) {
+        // Fill the free slots with due jobs (a job in flight has its lease as next run, so it is not due).
+        const free = ALARM_CONCURRENCY - this.running.size;
+        // After an unexpected (storage) error no new job is started: it would most likely fail the same way.
+        const due =
+          free > 0 && Date.now() < stopTakingAt && errors.length === 0
+            ? this.store.due(Date.now(), free + this.running.size).filter((job) => !this.running.has(job.id))
+            : [];
+        for (const job of due.slice(0, free)) {
+          const attempt: Promise<void> = this.attempt(job.id)
+            .catch((error: unknown) => {
+              errors.push(error);
+            })
+            .finally(() => {
+              inFlight.delete(attempt);
+              this.wake();
+            });
+          inFlight.add(attempt);
+        }
+        if (inFlight.size === 0 || Date.now() >= stopTakingAt) break;
+        if (errors.length > 0) {
+          await Promise.all(inFlight);
+          break;
+        }
+        // Keep the alarm pointing at the next due time meanwhile: if the object dies now, nothing is forgotten.
+        await this.rearm();
+        // Sleep until a slot frees, a job is scheduled, or (with a free slot) the next job falls due.
+        const next = this.store.earliestNextRun();
+        const untilDue =
+          this.running.size < ALARM_CONCURRENCY && next !== null ? Math.max(0, next - Date.now()) : null;
+        await this.sleep(
+          untilDue === null ? stopTakingAt - Date.now() : Math.min(untilDue, stopTakingAt - Date.now()),
+        );
       }
       this.store.pruneFinished();
     } finally {
-      // Also after an unexpected error: the alarm must point at the earliest job whatever happened.
+      this.inAlarm = false;
+      this.wakeAlarm = null;
+      this.wakePending = false;
+      // Also after an unexpected error: the alarm must point at the earliest job whatever happened. Attempts
+      // still in flight (past the budget) finish in the background and re-arm when they settle.
       await this.rearm();
     }
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Tells the alarm loop that a slot freed or a job was scheduled. */
+  private wake(): void {
+    if (!this.inAlarm) return;
+    if (this.wakeAlarm) this.wakeAlarm();
+    else this.wakePending = true;
+  }
+
+  /** Resolves after `ms`, or earlier on `wake()` (at once if a wake-up came since the last sleep). */
+  private sleep(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeAlarm = null;
+        resolve();
+      }
+      this.wakeAlarm = done;
+    });
   }
 
   /** One attempt of a due job, and what follows from its outcome. */
@@ -203,17 +317,30 @@ export class Scheduler extends DurableObject<Env> {
     const now = Date.now();
     if (job?.status !== "scheduled" || job.next_run_at === null || job.next_run_at > now) return;
     if (this.running.has(id)) return;
-    if (job.attempts >= job.max_attempts) {
-      // The last allowed attempt was cut short by a restart (its lease ran out): the run has failed.
-      const interrupted = { message: "the last attempt was interrupted by a restart", permanent: true };
+    // A run still marked running never recorded an outcome: the object restarted during that attempt (this
+    // instance runs no attempt of this job). It gives its attempt back; only a run of restarts ends the job.
+    let { attempts, interruptions } = job;
+    if (this.store.hasUnfinishedRun(job.seq)) {
+      attempts = Math.max(0, attempts - 1);
+      interruptions += 1;
+    }
+    if (interruptions > MAX_INTERRUPTIONS || attempts >= job.max_attempts) {
+      const interrupted = {
+        message:
+          interruptions > MAX_INTERRUPTIONS
+            ? `attempts were interrupted by a restart ${interruptions} times in a row; giving up`
+            : "the last attempt was interrupted by a restart",
+        permanent: true,
+      };
       this.store.atomically(() => {
         this.store.interruptRuns(job.seq);
         this.settle(job, job.attempts, interrupted, now);
       });
+      this.log(job, job.attempts, interrupted.message);
       return;
     }
-    const attempt = job.attempts + 1;
-    const runId = this.store.beginAttempt(job, attempt, now, now + ATTEMPT_LEASE_MS);
+    const attempt = attempts + 1;
+    const runId = this.store.beginAttempt(job, attempt, interruptions, now, now + ATTEMPT_LEASE_MS);
     this.running.add(id);
     let failure: { message: string; permanent: boolean } | null = null;
     try {
@@ -233,6 +360,14 @@ export class Scheduler extends DurableObject<Env> {
       this.store.finishRun(runId, failure ? "failed" : "succeeded", failure?.message ?? null, finished);
       this.settle(job, attempt, failure, finished);
     });
+    if (failure) this.log(job, attempt, failure.message);
+    // Past the alarm's budget nobody else re-arms: an attempt that outlived its alarm does it itself.
+    if (!this.inAlarm) await this.rearm();
+  }
+
+  /** One log line per failed attempt (error texts never hold a webhook's secret path or query). */
+  private log(job: JobRow, attempt: number, message: string): void {
+    console.warn(`scheduler: job ${job.id} attempt ${attempt}/${job.max_attempts} failed: ${message}`);
   }
 
   /** After an attempt: retry later, move a recurring job to its next run, or finish the job. */
@@ -252,7 +387,8 @@ export class Scheduler extends DurableObject<Env> {
     }
     // This run is over. A recurring job goes on to its next due time even when this run failed for good.
     const next = nextOccurrence(scheduleOf(job), job.due_at, now);
-    if (next !== null) this.store.reschedule(job.seq, { dueAt: next, nextRunAt: next, attempts: 0 }, now);
+    if (next !== null)
+      this.store.reschedule(job.seq, { dueAt: next, nextRunAt: next, attempts: 0, fresh: true }, now);
     else this.store.finish(job.seq, failure ? "failed" : "completed", now);
   }
 

@@ -73,6 +73,14 @@ export const rooms = new Hono<AppEnv>()
         `Join with ?user=NAME, where NAME is ${USER_RULE} (got ${JSON.stringify((user ?? "").slice(0, 40))}).`,
       );
     }
+    // Without these the runtime refuses the upgrade itself, in plain text: answer the contract's JSON instead.
+    if (!c.req.header("sec-websocket-key") || c.req.header("sec-websocket-version") !== "13") {
+      throw new ApiError(
+        400,
+        "bad_upgrade",
+        "A WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455).",
+      );
+    }
     // The room answers 101 with the socket, or as the contract's JSON: 503 `room_full`, 429 `too_many_sockets`,
     // 409 `name_taken`.
     return stubByName(c.env, "CHAT_ROOM", name).fetch(c.req.raw);

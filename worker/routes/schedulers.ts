@@ -50,6 +50,20 @@ function listQuery(c: Context<AppEnv>) {
   return { status: status as JobStatus | undefined, limit: size, cursor };
 }
 
+/**
+ * Whether a job read is the operator's. Reads are public and show webhook URLs without path and query; with a
+ * valid admin token they show the full URL. A request that sends a token must send a valid one (401 otherwise),
+ * so a mistyped token is noticed rather than silently answered with the public view.
+ */
+async function isAdminRead(c: Context<AppEnv>): Promise<boolean> {
+  if (c.req.header("authorization") === undefined) return false;
+  let admitted = false;
+  await adminOnly(c, async () => {
+    admitted = true;
+  });
+  return admitted;
+}
+
 /** `/api/schedulers/:name`: a named Scheduler object and its jobs. */
 export const schedulers = new Hono<AppEnv>()
   .get("/:name", async (c) => {
@@ -67,13 +81,13 @@ export const schedulers = new Hono<AppEnv>()
   })
   .get("/:name/jobs", async (c) => {
     const { name, stub } = scheduler(c);
-    const page = await stub.list(listQuery(c));
+    const page = await stub.list({ ...listQuery(c), admin: await isAdminRead(c) });
     return c.json({ name, ...page });
   })
   .get("/:name/jobs/:id", async (c) => {
     const { stub } = scheduler(c);
     const id = c.req.param("id");
-    const job = await stub.get(id);
+    const job = await stub.get(id, { admin: await isAdminRead(c) });
     if (!job) {
       throw new ApiError(
         404,

@@ -26,6 +26,8 @@ export interface JobRow {
   readonly next_run_at: number | null;
   /** Attempts of the current run (reset when a recurring job moves to its next run). */
   readonly attempts: number;
+  /** Attempts of the current run cut short by a restart; they do not count as attempts (reset with them). */
+  readonly interruptions: number;
   readonly last_error: string | null;
   readonly last_run_at: number | null;
   readonly created_at: number;
@@ -63,6 +65,26 @@ export class JobStore {
     return this.storage.transactionSync(fn);
   }
 
+  /**
+   * Whether this scheduler has ever stored anything. A read of a scheduler that holds nothing answers the empty
+   * state without writing: the schema is created by the first write (issue 18: reads must not create objects).
+   */
+  hasSchema(): boolean {
+    return (
+      this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'jobs'")
+        .one().n > 0
+    );
+  }
+
+  /** Columns added after the first release, for tables created before them. */
+  migrate(): void {
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('jobs')").toArray();
+    if (!columns.some((column) => column.name === "interruptions")) {
+      this.sql.exec("ALTER TABLE jobs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0");
+    }
+  }
+
   createSchema(): void {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,6 +98,7 @@ export class JobStore {
       due_at INTEGER NOT NULL,
       next_run_at INTEGER,
       attempts INTEGER NOT NULL DEFAULT 0,
+      interruptions INTEGER NOT NULL DEFAULT 0,
       last_error TEXT,
       last_run_at INTEGER,
       created_at INTEGER NOT NULL,
@@ -187,11 +210,12 @@ export class JobStore {
    * Records that an attempt starts: counts it, pushes the job's next run to `leaseUntil` (where it is retried if
    * the object dies during the attempt) and opens a run row. Returns the run row's id.
    */
-  beginAttempt(job: JobRow, attempt: number, now: number, leaseUntil: number): number {
+  beginAttempt(job: JobRow, attempt: number, interruptions: number, now: number, leaseUntil: number): number {
     return this.atomically(() => {
       this.sql.exec(
-        "UPDATE jobs SET attempts = ?, next_run_at = ?, last_run_at = ?, updated_at = ? WHERE seq = ?",
+        "UPDATE jobs SET attempts = ?, interruptions = ?, next_run_at = ?, last_run_at = ?, updated_at = ? WHERE seq = ?",
         attempt,
+        interruptions,
         leaseUntil,
         now,
         now,
@@ -219,6 +243,15 @@ export class JobStore {
     });
   }
 
+  /** Whether a run of this job is still marked `running`: its attempt never recorded an outcome. */
+  hasUnfinishedRun(seq: number): boolean {
+    return (
+      this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM runs WHERE job_seq = ? AND outcome = 'running'", seq)
+        .one().n > 0
+    );
+  }
+
   /** Marks runs still `running` as interrupted: the object restarted during them (no attempt survives that). */
   interruptRuns(seq: number): void {
     this.sql.exec(
@@ -237,10 +270,18 @@ export class JobStore {
     );
   }
 
-  /** Keeps a scheduled job scheduled with a new next run (a retry, or a recurring job's next due time). */
-  reschedule(seq: number, next: { dueAt: number; nextRunAt: number; attempts: number }, now: number): void {
+  /**
+   * Keeps a scheduled job scheduled with a new next run: a retry (attempts counted on), or a recurring job's next
+   * due time (`fresh`: attempts and interruptions start again from 0).
+   */
+  reschedule(
+    seq: number,
+    next: { dueAt: number; nextRunAt: number; attempts: number; fresh?: boolean },
+    now: number,
+  ): void {
     this.sql.exec(
-      "UPDATE jobs SET due_at = ?, next_run_at = ?, attempts = ?, updated_at = ? WHERE seq = ? AND status = 'scheduled'",
+      `UPDATE jobs SET due_at = ?, next_run_at = ?, attempts = ?, updated_at = ?${next.fresh ? ", interruptions = 0" : ""}
+       WHERE seq = ? AND status = 'scheduled'`,
       next.dueAt,
       next.nextRunAt,
       next.attempts,

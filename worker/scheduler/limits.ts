@@ -31,10 +31,20 @@ export const ACTION_DEADLINE_MS = 60_000;
  */
 export const ATTEMPT_LEASE_MS = ACTION_DEADLINE_MS + 30_000;
 
-/** Jobs run concurrently within one alarm invocation, up to this many at a time. */
+/**
+ * An attempt cut short by a restart (a deploy, an eviction: no outcome was recorded) does not use up an attempt;
+ * it is retried when its lease ends. A run interrupted more often than this in a row fails, so a job that
+ * crashes the object cannot loop for ever.
+ */
+export const MAX_INTERRUPTIONS = 5;
+
+/** Attempts run concurrently in one scheduler, up to this many at a time; newly due jobs take slots as they free. */
 export const ALARM_CONCURRENCY = 32;
 
-/** One alarm invocation stops taking new due jobs after this long and re-arms, so each invocation stays short. */
+/**
+ * One alarm invocation stops taking new due jobs after this long and re-arms; attempts still in flight finish in
+ * the background (under their lease), so each invocation stays bounded and no job waits for another.
+ */
 export const ALARM_BUDGET_MS = 30_000;
 
 /** Runs (attempts) kept per job for `GET .../jobs/:id`; older ones are dropped. */

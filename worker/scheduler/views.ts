@@ -1,4 +1,5 @@
 import type { JobRow, JobStatus, RunOutcome, RunRow } from "./job-store.ts";
+import { redactUrl, redactUrlIn } from "./redact.ts";
 import type { Schedule } from "./timing.ts";
 
 /**
@@ -10,14 +11,32 @@ export type StoredAction = {
   readonly [key: string]: string | number | boolean | null | object;
 };
 
+/** Who reads a job: anyone (the default), or the operator with the admin token. */
+export interface ViewAudience {
+  readonly admin: boolean;
+}
+
 /**
- * Job reads are public, and webhook headers often carry credentials (Authorization, API keys): the API shows
- * which headers a job sends, never their values. (Bodies are shown: put secrets in headers, not in bodies.)
+ * Job reads are public, and webhooks carry credentials: header values (Authorization, API keys) are never shown,
+ * to anyone; the URL's path and query (Slack-style secret paths, `?token=`) only to an admin-authenticated read.
+ * (Bodies are shown: put secrets in headers, not in bodies.)
  */
-function redactedAction(action: StoredAction): StoredAction {
+function redactedAction(action: StoredAction, audience: ViewAudience): StoredAction {
+  let shown = action;
   const headers = action.headers;
-  if (!headers || typeof headers !== "object" || Array.isArray(headers)) return action;
-  return { ...action, headers: Object.fromEntries(Object.keys(headers).map((name) => [name, "[redacted]"])) };
+  if (headers && typeof headers === "object" && !Array.isArray(headers)) {
+    shown = {
+      ...shown,
+      headers: Object.fromEntries(Object.keys(headers).map((name) => [name, "[redacted]"])),
+    };
+  }
+  if (!audience.admin && typeof action.url === "string") shown = { ...shown, url: redactUrl(action.url) };
+  return shown;
+}
+
+/** Error texts written before URLs were redacted in them may still hold the URL: hide it from public reads. */
+function shownError(error: string | null, action: StoredAction, audience: ViewAudience): string | null {
+  return audience.admin || typeof action.url !== "string" ? error : redactUrlIn(error, action.url);
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -28,7 +47,10 @@ export interface JobView {
   readonly status: JobStatus;
   /** One of `{runAt}`, `{everyMs}`, `{cron}` (delayMs is shown as the runAt it became). */
   readonly schedule: { runAt: string } | { everyMs: number } | { cron: string };
-  /** The action as validated and stored (defaults filled in), webhook header values redacted. */
+  /**
+   * The action as validated and stored (defaults filled in); webhook header values redacted, and the URL's path
+   * and query too unless the read is admin-authenticated.
+   */
   readonly action: StoredAction;
   readonly maxAttempts: number;
   /** Attempts of the current (or last) run. */
@@ -76,15 +98,16 @@ function scheduleView(schedule: Schedule): JobView["schedule"] {
   }
 }
 
-export function jobView(row: JobRow): JobView {
+export function jobView(row: JobRow, audience: ViewAudience = { admin: false }): JobView {
+  const action = JSON.parse(row.action) as StoredAction;
   return {
     id: row.id,
     status: row.status,
     schedule: scheduleView(scheduleOf(row)),
-    action: redactedAction(JSON.parse(row.action)),
+    action: redactedAction(action, audience),
     maxAttempts: row.max_attempts,
     attempts: row.attempts,
-    lastError: row.last_error,
+    lastError: shownError(row.last_error, action, audience),
     lastRunAt: iso(row.last_run_at),
     nextRunAt: iso(row.next_run_at),
     createdAt: iso(row.created_at)!,
@@ -92,13 +115,13 @@ export function jobView(row: JobRow): JobView {
   };
 }
 
-export function runView(row: RunRow): RunView {
+export function runView(row: RunRow, action: StoredAction, audience: ViewAudience): RunView {
   return {
     attempt: row.attempt,
     dueAt: iso(row.due_at)!,
     startedAt: iso(row.started_at)!,
     finishedAt: iso(row.finished_at),
     outcome: row.outcome,
-    error: row.error,
+    error: shownError(row.error, action, audience),
   };
 }

@@ -25,7 +25,13 @@ export function upgrade(room: string, user: string, options: ConnectOptions = {}
   url.searchParams.set("user", user);
   if (options.resumeKey !== undefined) url.searchParams.set("resumeKey", options.resumeKey);
   return SELF.fetch(url, {
-    headers: { Upgrade: "websocket", ...(options.client ? { "cf-connecting-ip": options.client } : {}) },
+    // What a real client sends (RFC 6455); the route refuses an upgrade without them (the runtime would).
+    headers: {
+      Upgrade: "websocket",
+      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version": "13",
+      ...(options.client ? { "cf-connecting-ip": options.client } : {}),
+    },
   });
 }
 

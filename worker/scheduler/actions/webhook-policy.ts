@@ -1,38 +1,25 @@
 import type { Env } from "../../env.ts";
+import { isNonGlobalAddress } from "./special-addresses.ts";
 
 /** Hostnames that never name a public host. */
-const LOCAL_NAMES = /(^|\.)(localhost|local|internal|localdomain|home\.arpa)$/i;
+const LOCAL_NAMES = /(^|\.)(localhost|local|internal|localdomain|home\.arpa|localtest\.me)$/i;
 
-/** IPv4 and IPv6 literals in private, loopback, link-local, shared or unspecified ranges. */
-function isPrivateAddress(hostname: string): boolean {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      a >= 224
-    );
-  }
-  if (hostname.startsWith("[")) {
-    const v6 = hostname.slice(1, -1).toLowerCase();
-    return (
-      v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith("::ffff:")
-    );
-  }
-  return false;
+/**
+ * Public wildcard-DNS services: `<ip>.nip.io` and the like resolve to whatever address the name spells, private
+ * ones included, so they would walk around the address rules. Nobody runs a real webhook receiver on them.
+ */
+const WILDCARD_DNS = /(^|\.)(nip\.io|sslip\.io|xip\.io|traefik\.me|lvh\.me|vcap\.me|localho\.st)$/i;
+
+/** The host as the checks see it: lower case, without the trailing dot of a fully qualified name. */
+export function normalizedHost(url: URL): string {
+  return url.hostname.toLowerCase().replace(/\.+$/, "");
 }
 
 /** Hosts the stack allows, from WEBHOOK_ALLOWED_HOSTS (comma-separated); empty = any public host. */
 function allowedHosts(env: Env): string[] {
   return (env.WEBHOOK_ALLOWED_HOSTS ?? "")
     .split(",")
-    .map((h) => h.trim().toLowerCase())
+    .map((h) => h.trim().toLowerCase().replace(/\.+$/, ""))
     .filter(Boolean);
 }
 
@@ -42,10 +29,12 @@ function allowedHosts(env: Env): string[] {
  * fails without calling).
  *
  * - http or https only, and never credentials in the URL (they would be stored and shown with the job);
- * - deployed environments: https only, and only public hosts (no loopback, private or link-local addresses,
- *   no localhost or .internal names), so a job cannot make the platform probe a private network;
+ * - deployed environments: https only, and only public hosts: no IP literal outside the globally reachable
+ *   space (special-addresses.ts), no localhost/.internal-style names, no public wildcard-DNS names; the host is
+ *   normalized first (case, trailing dot), so `localhost.` is `localhost`;
  *   local runs set WEBHOOK_ALLOW_HTTP=true, which allows http and loopback receivers;
- * - when the stack lists hosts in WEBHOOK_ALLOWED_HOSTS, only those (exact host names).
+ * - when the stack lists hosts in WEBHOOK_ALLOWED_HOSTS, only those (exact host names, trailing dot ignored).
+ * Names that resolve to private addresses cannot be caught without DNS; the README says what covers them.
  */
 export function webhookTargetProblem(url: URL, env: Env): string | undefined {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
@@ -55,14 +44,18 @@ export function webhookTargetProblem(url: URL, env: Env): string | undefined {
     return "must not contain credentials; send them in headers (their values are never shown)";
   }
   const local = env.WEBHOOK_ALLOW_HTTP === "true";
+  const host = normalizedHost(url);
   if (!local) {
     if (url.protocol !== "https:") return "must be https in this environment";
-    if (LOCAL_NAMES.test(url.hostname) || isPrivateAddress(url.hostname)) {
+    if (LOCAL_NAMES.test(host) || isNonGlobalAddress(host)) {
       return `must be a public host; ${url.hostname} is not`;
+    }
+    if (WILDCARD_DNS.test(host)) {
+      return `must be a public host; ${url.hostname} is a wildcard-DNS name that can resolve to any address`;
     }
   }
   const allowed = allowedHosts(env);
-  if (allowed.length > 0 && !allowed.includes(url.hostname.toLowerCase())) {
+  if (allowed.length > 0 && !allowed.includes(host)) {
     return `host ${url.hostname} is not in this environment's webhook allow-list (${allowed.join(", ")})`;
   }
   return undefined;

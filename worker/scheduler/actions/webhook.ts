@@ -1,5 +1,7 @@
 import * as z from "zod/mini";
 import { ACTION_DEADLINE_MS } from "../limits.ts";
+import { redactUrl } from "../redact.ts";
+import { describeFetchFailure, edgeStatusMeaning } from "./fetch-failure.ts";
 import { defineAction, PermanentActionError } from "./types.ts";
 import { webhookTargetProblem } from "./webhook-policy.ts";
 
@@ -36,21 +38,30 @@ export const webhook = defineAction({
     url: z.url({ error: "must be an absolute URL" }).check(z.maxLength(MAX_URL_CHARS)),
     method: z._default(z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` }), "POST"),
     headers: z.optional(
-      z
-        .record(
-          z.string().check(z.regex(HEADER_NAME, { error: "must be a valid HTTP header name" })),
-          z
-            .string()
-            .check(
-              z.maxLength(MAX_HEADER_VALUE_CHARS),
-              z.refine(isHeaderValue, { error: "must be a header value without control characters" }),
-            ),
-        )
-        .check(
-          z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, {
-            error: `at most ${MAX_HEADERS} headers`,
+      z.pipe(
+        // zod's record silently drops a `__proto__` key (it would set the prototype): refuse it instead, so a job
+        // never stores fewer headers than it was given.
+        z.unknown().check(
+          z.refine((value) => !(value && typeof value === "object" && Object.hasOwn(value, "__proto__")), {
+            error: "__proto__ is not a header name a job can use",
           }),
         ),
+        z
+          .record(
+            z.string().check(z.regex(HEADER_NAME, { error: "must be a valid HTTP header name" })),
+            z
+              .string()
+              .check(
+                z.maxLength(MAX_HEADER_VALUE_CHARS),
+                z.refine(isHeaderValue, { error: "must be a header value without control characters" }),
+              ),
+          )
+          .check(
+            z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, {
+              error: `at most ${MAX_HEADERS} headers`,
+            }),
+          ),
+      ),
     ),
     body: z.optional(z.json()),
     timeoutMs: z._default(
@@ -79,6 +90,8 @@ export const webhook = defineAction({
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
     headers.set(IDEMPOTENCY_HEADER, runKey);
+    // Error texts are stored with the job, shown to anyone and logged: they name the target without its secrets.
+    const target = `${action.method} ${redactUrl(action.url)}`;
     let response: Response;
     try {
       response = await fetch(action.url, {
@@ -90,16 +103,12 @@ export const webhook = defineAction({
         signal: AbortSignal.timeout(action.timeoutMs),
       });
     } catch (error) {
-      if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-        throw new Error(`${action.method} ${action.url} timed out after ${action.timeoutMs} ms`);
-      }
-      throw new Error(
-        `${action.method} ${action.url} failed: ${error instanceof Error ? error.message : error}`,
-      );
+      throw new Error(`${target} failed: ${describeFetchFailure(error, action.timeoutMs)}`);
     }
     await response.body?.cancel();
     if (response.ok) return;
-    const message = `${action.method} ${action.url} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    const meaning = edgeStatusMeaning(response.status);
+    const message = `${target} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${meaning ? ` (${meaning})` : ""}`;
     if (response.status >= 300 && response.status < 400) {
       throw new PermanentActionError(`${message}: redirects are not followed`);
     }
