@@ -4,6 +4,18 @@ import { ROOT } from "./build.ts";
 /** Set for the gate's test run: the global test setup refuses to test any other bundle. */
 export const GATE_BUILD_ID_ENV = "GATE_BUILD_ID";
 
+/** Names of variables that hold credentials: deploy tokens, admin tokens, passphrases, cloud keys, OIDC request. */
+const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSPHRASE|CREDENTIAL|PRIVATE|_KEY$|^AWS_|^ACTIONS_ID_TOKEN_/i;
+
+/**
+ * The environment the gate's tests run with: the promoter's, minus every credential. `npm run promote` holds the
+ * deploy credentials (Pulumi, Cloudflare, both admin tokens) for its deploy and smoke steps; the test suites need
+ * none of them, and must not be able to read or leak them (issue 18, item 4).
+ */
+export function withoutCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !CREDENTIAL.test(name)));
+}
+
 /**
  * The promotion gate: the project's test suites (in-runtime, artifact, infra) on the bundle this tree builds,
  * which must be `buildId`. Streams the test output; rejects when any test fails.
@@ -12,7 +24,7 @@ export function runTestGate(buildId: string, log: (line: string) => void): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=dot"], {
       cwd: ROOT,
-      env: { ...process.env, [GATE_BUILD_ID_ENV]: buildId },
+      env: { ...withoutCredentials(process.env), [GATE_BUILD_ID_ENV]: buildId },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const relay = (chunk: Buffer) => {

@@ -12,6 +12,8 @@ export interface LocalPlatformOptions {
   readonly persistTo?: string | undefined;
   /** Show workerd's console output (the worker's console.log). */
   readonly verbose?: boolean;
+  /** Receives workerd's stdout and stderr (the worker's console output) instead of this process's. */
+  readonly handleRuntimeStdio?: MiniflareOptions["handleRuntimeStdio"];
 }
 
 export interface LocalPlatform {
@@ -34,6 +36,7 @@ function options(o: LocalPlatformOptions): MiniflareOptions {
     // Never fetch Request.cf from Cloudflare: this must run offline.
     cf: false,
     log: new Log(o.verbose ? LogLevel.INFO : LogLevel.WARN),
+    ...(o.handleRuntimeStdio ? { handleRuntimeStdio: o.handleRuntimeStdio } : {}),
   };
 }
 
