@@ -15,18 +15,17 @@ export function durableObjectBindings(): ScriptBinding[] {
   }));
 }
 
-/** The public-write rate limiter (Workers rate-limiting binding), with the stack's limit and period. */
+/**
+ * Every rate limiter of the manifest (Workers rate-limiting bindings). PUBLIC_WRITES takes the stack's limit and
+ * period; the others take the manifest's.
+ */
 export function rateLimitBindings(
   publicWrites: RateLimitSetting = rateLimits.PUBLIC_WRITES,
 ): ScriptBinding[] {
-  return [
-    {
-      type: "ratelimit",
-      name: "PUBLIC_WRITES",
-      namespaceId: rateLimits.PUBLIC_WRITES.namespaceId,
-      simple: { limit: publicWrites.limit, period: publicWrites.period },
-    },
-  ];
+  return Object.entries(rateLimits).map(([name, declaration]) => {
+    const { limit, period } = name === "PUBLIC_WRITES" ? publicWrites : declaration;
+    return { type: "ratelimit", name, namespaceId: declaration.namespaceId, simple: { limit, period } };
+  });
 }
 
 export function plainTextBindings(vars: Readonly<Record<string, string>>): ScriptBinding[] {

@@ -95,6 +95,9 @@ export type StackConfigResult =
   | { readonly ok: true; readonly settings: StackSettings }
   | { readonly ok: false; readonly problems: readonly string[] };
 
+/** Deployed stacks refuse a shorter admin token (`openssl rand -hex 32` gives 64 characters). */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 const ACCOUNT_ID = /^[0-9a-f]{32}$/;
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENVIRONMENT = /^[A-Za-z0-9._-]{1,64}$/;
@@ -264,6 +267,12 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
         `adminToken was set without --secret, so Pulumi.${stack}.yaml holds it in clear text: encrypt it with ` +
           `${command}, and rotate the token if that file was shared.`,
       );
+    } else if (text("adminToken").length < MIN_ADMIN_TOKEN_LENGTH) {
+      // The length only, never the value: a deployed admin token must not be guessable (issue 18, item 8).
+      problems.push(
+        `adminToken is too short (${text("adminToken").length} characters; a deployed stack needs at least ` +
+          `${MIN_ADMIN_TOKEN_LENGTH}): ${configSetCommand(stack, "adminToken", '"$(openssl rand -hex 32)"', true)}.`,
+      );
     }
   }
 
@@ -286,6 +295,14 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
   if (!corsAllowedOrigins || corsAllowedOrigins.some((o) => !ORIGIN.test(o))) {
     problems.push(
       `corsAllowedOrigins must be a list of origins like https://app.example.com (scheme and host, no path): ` +
+        `pulumi config set --path 'corsAllowedOrigins[0]' https://app.example.com -s ${stack}.`,
+    );
+  } else if (deploy && corsAllowedOrigins.some((o) => !o.startsWith("https://"))) {
+    // A page served over http can be rewritten by anyone on its network path, and would then act with this
+    // origin's CORS and write access (issue 18, item 10). Local runs may still list http origins.
+    const plain = corsAllowedOrigins.filter((o) => !o.startsWith("https://"));
+    problems.push(
+      `corsAllowedOrigins of a deployed stack must be https origins, got ${plain.join(", ")}: ` +
         `pulumi config set --path 'corsAllowedOrigins[0]' https://app.example.com -s ${stack}.`,
     );
   }

@@ -2,6 +2,9 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./http/app-env.ts";
 import { ApiError, notFoundOrMethodNotAllowed, onError } from "./http/errors.ts";
+import { jsonBodiesOnly } from "./http/json-only.ts";
+import { sameOriginWrites } from "./http/origin-check.ts";
+import { rateLimitPublicReads } from "./http/rate-limit.ts";
 import { corsPolicy, securityHeaders } from "./http/security-headers.ts";
 import { counters } from "./routes/counters.ts";
 import { health } from "./routes/health.ts";
@@ -16,6 +19,10 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", securityHeaders());
   app.use("/api/*", corsPolicy());
+  // After CORS, so a preflight (OPTIONS) is answered before any of these; then cheap header checks first.
+  app.use("/api/*", sameOriginWrites());
+  app.use("/api/*", jsonBodiesOnly());
+  app.use("/api/*", rateLimitPublicReads());
   const limitBody = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {

@@ -82,6 +82,18 @@ export const rateLimits = {
     period: 60,
     description: "Public writes per client IP: counter changes, chat posts, WebSocket upgrades.",
   },
+  PUBLIC_READS: {
+    namespaceId: "1002",
+    limit: 600,
+    period: 60,
+    description: "Public reads per client IP: every GET under /api/ except WebSocket upgrades (writes).",
+  },
+  ADMIN_ATTEMPTS: {
+    namespaceId: "1003",
+    limit: 30,
+    period: 60,
+    description: "Requests per client IP that present an admin token, counted before the token is compared.",
+  },
 } as const satisfies Record<string, RateLimitDeclaration>;
 
 /**

@@ -4,6 +4,18 @@ import { ROOT } from "./build.ts";
 /** Set for the gate's test run: the global test setup refuses to test any other bundle. */
 export const GATE_BUILD_ID_ENV = "GATE_BUILD_ID";
 
+/** Names of variables that hold credentials: deploy tokens, admin tokens, passphrases, cloud keys, OIDC request. */
+const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSPHRASE|CREDENTIAL|PRIVATE|_KEY$|^AWS_|^ACTIONS_ID_TOKEN_/i;
+
+/**
+ * The environment the gate's tests run with: the promoter's, minus every credential. `npm run promote` holds the
+ * deploy credentials (Pulumi, Cloudflare, both admin tokens) for its deploy and smoke steps; the test suites need
+ * none of them, and must not be able to read or leak them (issue 18, item 4).
+ */
+export function withoutCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !CREDENTIAL.test(name)));
+}
+
 /**
  * The gate's suites, in order: `npm test`'s vitest projects (in-runtime, artifact, infra, scripts), then the browser
  * test of the page (`npm run test:e2e`, chromium at /usr/bin/chromium or CHROMIUM_PATH).
@@ -17,7 +29,7 @@ function runSuite(args: readonly string[], buildId: string, log: (line: string) 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", ...args], {
       cwd: ROOT,
-      env: { ...process.env, [GATE_BUILD_ID_ENV]: buildId },
+      env: { ...withoutCredentials(process.env), [GATE_BUILD_ID_ENV]: buildId },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const relay = (chunk: Buffer) => {

@@ -12,6 +12,8 @@ export interface LocalPlatformOptions {
   readonly persistTo?: string | undefined;
   /** Show workerd's console output (the worker's console.log). */
   readonly verbose?: boolean;
+  /** Receives workerd's log lines (the worker's console output, runtime warnings) instead of this process's. */
+  readonly handleStructuredLogs?: V4MiniflareOptions["handleStructuredLogs"];
 }
 
 export interface LocalPlatform {
@@ -37,6 +39,7 @@ function options(o: LocalPlatformOptions): V4MiniflareOptions {
     // Never fetch Request.cf from Cloudflare: this must run offline.
     cf: false,
     log: new Log(o.verbose ? LogLevel.INFO : LogLevel.WARN),
+    ...(o.handleStructuredLogs ? { handleStructuredLogs: o.handleStructuredLogs } : {}),
   };
 }
 

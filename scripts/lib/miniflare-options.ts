@@ -12,6 +12,8 @@ export interface LocalEnvironment {
   readonly compatibilityFlags?: readonly string[] | undefined;
   /** The public-write rate limit; default: the manifest's for deployed stacks, LOCAL_PUBLIC_WRITES locally. */
   readonly publicWrites?: RateLimitSetting | undefined;
+  /** Other limiters of the manifest by binding name (tests set small ones); default LOCAL_RATE_LIMIT. */
+  readonly rateLimits?: Partial<Record<RateLimitName, RateLimitSetting>> | undefined;
   /** Origins CORS allows besides the page's own; empty = same-origin only. */
   readonly corsAllowedOrigins?: readonly string[] | undefined;
   /** Hosts webhooks may call; empty = any public host. */
@@ -27,8 +29,28 @@ export interface RateLimitSetting {
   readonly period: 10 | 60;
 }
 
+export type RateLimitName = keyof typeof rateLimits;
+
 /** Local dev and tests: generous enough for `npm run bench`'s load, still a real rate-limiting binding. */
-export const LOCAL_PUBLIC_WRITES: RateLimitSetting = { limit: 1_000_000, period: 60 };
+export const LOCAL_RATE_LIMIT: RateLimitSetting = { limit: 1_000_000, period: 60 };
+export const LOCAL_PUBLIC_WRITES: RateLimitSetting = LOCAL_RATE_LIMIT;
+
+/** Every rate limiter of the manifest for Miniflare: the given setting, else the generous local one. */
+export function miniflareRateLimits(
+  env: LocalEnvironment,
+): Record<string, { namespace_id: string; simple: RateLimitSetting }> {
+  const given: Partial<Record<RateLimitName, RateLimitSetting>> = {
+    ...(env.publicWrites ? { PUBLIC_WRITES: env.publicWrites } : {}),
+    ...env.rateLimits,
+  };
+  return Object.fromEntries(
+    (Object.keys(rateLimits) as RateLimitName[]).map((name) => {
+      const { limit, period } = given[name] ?? LOCAL_RATE_LIMIT;
+      // Miniflare 5 requires the namespace id: the deployed binding's, from the manifest.
+      return [name, { namespace_id: rateLimits[name].namespaceId, simple: { limit, period } }];
+    }),
+  );
+}
 
 /** Durable Object bindings for Miniflare, from the manifest. */
 export function miniflareDurableObjects(): Record<string, { className: string; useSQLite: boolean }> {
@@ -75,12 +97,6 @@ export function miniflareWorkerOptions(given: LocalEnvironment) {
     compatibilityFlags: [...(env.compatibilityFlags ?? runtimeDefaults.compatibilityFlags)],
     durableObjects: miniflareDurableObjects(),
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
-    ratelimits: {
-      // Miniflare 5 requires the namespace id; the deployed binding's, from the manifest.
-      PUBLIC_WRITES: {
-        namespace_id: rateLimits.PUBLIC_WRITES.namespaceId,
-        simple: { limit: env.publicWrites.limit, period: env.publicWrites.period },
-      },
-    },
+    ratelimits: miniflareRateLimits(env),
   } satisfies Partial<LegacyWorkerOptions>;
 }

@@ -68,11 +68,11 @@ describe("public writes are rate limited per client", () => {
   it("rejects the excess with 429 and Retry-After, changes nothing, and admits the client again after the period", async () => {
     const limited = (await start({ env: { publicWrites: { limit: 5, period: 10 } } })).url;
     const name = uniqueName("limited");
+    // Until the first 429, within two windows' worth: the local limiter's fixed window may roll over mid-run.
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 11 && statuses.at(-1) !== 429; i++) {
       statuses.push((await call(limited, `/api/counters/${name}/increment`, { method: "POST" })).status);
     }
-    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(5);
     expect(statuses.at(-1)).toBe(429);
     const refused = await call(limited, `/api/counters/${name}/increment`, { method: "POST" });
     expect(refused.status).toBe(429);

@@ -8,6 +8,8 @@ import { LOCATION_HINTS } from "../../worker/platform.ts";
 import { ACCOUNT, ZONE } from "./deploy-fixtures.ts";
 
 const today = new Date("2026-11-22T12:00:00Z");
+/** 32 characters: the shortest admin token a deployed stack accepts. */
+const STRONG_TOKEN = "0123456789abcdef0123456789abcdef";
 /** A deployable staging config (Pulumi.yaml defaults underneath), with `changes` on top. */
 const input = (
   changes: Record<string, string> = {},
@@ -18,7 +20,7 @@ const input = (
     ...projectConfigDefaults(),
     accountId: ACCOUNT,
     workersDevSubdomain: "acme",
-    adminToken: "t0ken",
+    adminToken: STRONG_TOKEN,
     ...changes,
   },
   secretKeys: ["adminToken"],
@@ -210,7 +212,7 @@ describe("security and promotion settings", () => {
   const base = {
     accountId: "0123456789abcdef0123456789abcdef",
     workersDevSubdomain: "acme",
-    adminToken: "t",
+    adminToken: STRONG_TOKEN,
     compatibilityDate: "2026-04-20",
   };
   const validate = (values: Record<string, string>) =>
@@ -252,5 +254,36 @@ describe("security and promotion settings", () => {
     expect(text).toMatch(/corsAllowedOrigins must be a list of origins/);
     expect(text).toMatch(/webhookAllowedHosts must be a list of host names/);
     expect(text).toMatch(/promotedFrom "no spaces allowed" must name a stack/);
+  });
+
+  it("refuses an admin token under 32 characters for a deployed stack, without echoing it", () => {
+    for (const token of ["a", "x".repeat(31)]) {
+      const result = validate({ adminToken: token });
+      expect(result.ok).toBe(false);
+      const text = result.ok ? "" : result.problems.join("\n");
+      expect(text).toContain(`adminToken is too short (${token.length} characters`);
+      expect(text).toContain("pulumi config set --secret adminToken");
+      if (token.length > 1) expect(text).not.toContain(token);
+    }
+    expect(validate({ adminToken: "x".repeat(32) }).ok).toBe(true);
+  });
+
+  it("takes only https CORS origins for a deployed stack; a local run may list http ones", () => {
+    const origins = '["https://app.example.com", "http://app.example.com"]';
+    const result = validate({ corsAllowedOrigins: origins });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.problems.join("\n")).toMatch(
+      /corsAllowedOrigins of a deployed stack must be https origins, got http:\/\/app\.example\.com/,
+    );
+    const local = validateStackConfig({
+      stack: "prod",
+      values: { ...base, accountId: "", adminToken: "", corsAllowedOrigins: origins },
+      secretKeys: [],
+      purpose: "local",
+    });
+    expect(local.ok && local.settings.corsAllowedOrigins).toEqual([
+      "https://app.example.com",
+      "http://app.example.com",
+    ]);
   });
 });

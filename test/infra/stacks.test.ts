@@ -24,6 +24,8 @@ describe.each([
       { type: "durable_object_namespace", name: "CHAT_ROOM", className: "ChatRoom" },
       { type: "durable_object_namespace", name: "SCHEDULER", className: "Scheduler" },
       { type: "ratelimit", name: "PUBLIC_WRITES", namespaceId: "1001", simple: { limit: 120, period: 60 } },
+      { type: "ratelimit", name: "PUBLIC_READS", namespaceId: "1002", simple: { limit: 600, period: 60 } },
+      { type: "ratelimit", name: "ADMIN_ATTEMPTS", namespaceId: "1003", simple: { limit: 30, period: 60 } },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
       { type: "plain_text", name: "MIGRATION_TAG", text: "v3" },

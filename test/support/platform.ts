@@ -1,6 +1,10 @@
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, inject } from "vitest";
-import { type LocalPlatform, startLocalPlatform } from "../../scripts/lib/local-platform.ts";
+import {
+  type LocalPlatform,
+  type LocalPlatformOptions,
+  startLocalPlatform,
+} from "../../scripts/lib/local-platform.ts";
 import type { LocalEnvironment } from "../../scripts/lib/miniflare-options.ts";
 
 /** The admin token test platforms run with (a real secret binding; see worker/http/admin-auth.ts). */
@@ -9,7 +13,11 @@ export const adminHeaders = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** Starts the built bundle (from the global setup) in Miniflare on a free port, as `npm run dev` would. */
 export function startBuiltPlatform(
-  options: { persistTo?: string; env?: Partial<LocalEnvironment> } = {},
+  options: {
+    persistTo?: string;
+    env?: Partial<LocalEnvironment>;
+    handleStructuredLogs?: LocalPlatformOptions["handleStructuredLogs"];
+  } = {},
 ): Promise<LocalPlatform> {
   return startLocalPlatform({
     bundlePath: inject("bundlePath"),
@@ -22,6 +30,7 @@ export function startBuiltPlatform(
       ...options.env,
     },
     persistTo: options.persistTo,
+    ...(options.handleStructuredLogs ? { handleStructuredLogs: options.handleStructuredLogs } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { ApiError } from "./errors.ts";
+import { manifestPeriod, spendRateLimit } from "./rate-limit.ts";
 
 const encoder = new TextEncoder();
 
@@ -19,6 +20,17 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
 const challenge = { "WWW-Authenticate": 'Bearer realm="admin"' };
 
 /**
+ * Guessing is bounded per client by the ADMIN_ATTEMPTS limiter. Every request that presents a credential spends
+ * one attempt *before* the comparison: the binding cannot read a count without spending it, so counting only the
+ * failures would still answer a limited guesser's right guess with a 200 and tell it apart from the 429s.
+ */
+const attempts = {
+  binding: "ADMIN_ATTEMPTS",
+  retryAfterSeconds: manifestPeriod("ADMIN_ATTEMPTS"),
+  what: "admin attempts",
+} as const;
+
+/**
  * Admin routes (they change or destroy state on the operator's behalf) need `Authorization: Bearer <ADMIN_TOKEN>`.
  * An environment without the secret has no admin access at all: an absent token never means "open".
  */
@@ -33,6 +45,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
       );
     }
     const header = c.req.header("authorization") ?? "";
+    if (header !== "") await spendRateLimit(c, attempts);
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
       throw new ApiError(

@@ -1,31 +1,60 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { rateLimits } from "../manifest.ts";
 import type { AppEnv } from "./app-env.ts";
+import { clientKey } from "./client-key.ts";
 import { ApiError } from "./errors.ts";
 
+type LimiterName = keyof typeof rateLimits;
+
 export interface RateLimitOptions {
+  /** The manifest's rate-limiting binding to spend one request from. */
+  readonly binding: LimiterName;
   /** Seconds a client waits after being limited; sent as Retry-After (the binding's period). */
   readonly retryAfterSeconds: (env: AppEnv["Bindings"]) => number;
+  /** What the 429's message calls the limited requests ("writes", "reads", ...). */
+  readonly what: string;
 }
 
 /**
- * Public writes are limited per client with Cloudflare's Workers rate-limiting binding, keyed by
- * `CF-Connecting-IP` (set by Cloudflare's edge; Miniflare sets it locally). Over the limit: 429 with Retry-After.
+ * Spends one request of `binding` for this client (Cloudflare's Workers rate-limiting binding, keyed by
+ * clientKey: the client's IP, an IPv6 client's /64). Over the limit it throws 429 `rate_limited` with Retry-After.
  */
-export function rateLimitPublicWrites(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
-  return async function publicWriteRateLimit(c, next) {
-    const key = c.req.header("cf-connecting-ip") ?? "unknown-client";
-    const { success } = await c.env.PUBLIC_WRITES.limit({ key });
-    if (!success) {
-      const retryAfter = String(options.retryAfterSeconds(c.env));
-      throw new ApiError(
-        429,
-        "rate_limited",
-        `Too many writes from this client; retry after ${retryAfter} s.`,
-        {
-          "Retry-After": retryAfter,
-        },
-      );
-    }
+export async function spendRateLimit(c: Context<AppEnv>, options: RateLimitOptions): Promise<void> {
+  const { success } = await c.env[options.binding].limit({ key: clientKey(c) });
+  if (success) return;
+  const retryAfter = String(options.retryAfterSeconds(c.env));
+  throw new ApiError(
+    429,
+    "rate_limited",
+    `Too many ${options.what} from this client; retry after ${retryAfter} s.`,
+    { "Retry-After": retryAfter },
+  );
+}
+
+/** Middleware form of spendRateLimit, for routes whose every request is limited. */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
+  return async function rateLimited(c, next) {
+    await spendRateLimit(c, options);
+    await next();
+  };
+}
+
+/** The manifest's period of a limiter whose period no stack overrides. */
+export const manifestPeriod = (binding: LimiterName) => () => rateLimits[binding].period;
+
+/**
+ * Public reads (every GET/HEAD under /api/ that is not a WebSocket upgrade; upgrades spend a write instead) are
+ * limited per client too, more generously than writes: a read is cheap, but unbounded reads are unbounded work.
+ */
+export function rateLimitPublicReads(): MiddlewareHandler<AppEnv> {
+  const options: RateLimitOptions = {
+    binding: "PUBLIC_READS",
+    retryAfterSeconds: manifestPeriod("PUBLIC_READS"),
+    what: "reads",
+  };
+  return async function publicReadRateLimit(c, next) {
+    const isRead = c.req.method === "GET" || c.req.method === "HEAD";
+    if (isRead && c.req.header("upgrade")?.toLowerCase() !== "websocket") await spendRateLimit(c, options);
     await next();
   };
 }

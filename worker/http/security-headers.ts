@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./app-env.ts";
+import { parseOrigins } from "./origins.ts";
 
 /**
  * Security headers on every response (hono's secureHeaders: nosniff, frame and referrer policies, ...), with a
@@ -43,10 +44,7 @@ export function corsPolicy(): MiddlewareHandler<AppEnv> {
   let cached: { raw: string; middleware: ReturnType<typeof cors> | undefined } | undefined;
   const forOrigins = (raw: string) => {
     if (cached?.raw === raw) return cached.middleware;
-    const allowed = raw
-      .split(",")
-      .map((o) => o.trim())
-      .filter(Boolean);
+    const allowed = parseOrigins(raw);
     const middleware =
       allowed.length === 0
         ? undefined
