@@ -38,6 +38,28 @@ describe("Counter over RPC", () => {
     expect(await stub.get()).toBe(Number.MAX_SAFE_INTEGER);
   });
 
+  it("gives every one of many concurrent changes its own count and loses none", async () => {
+    const stub = counter();
+    const changes = await Promise.all(Array.from({ length: 200 }, () => stub.increment()));
+    const counts = changes.map((change) => (change.ok ? change.count : -1)).sort((a, b) => a - b);
+    expect(counts).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(await stub.get()).toBe(200);
+  });
+
+  it("refuses only the concurrent change that would overflow, in arrival order", async () => {
+    const stub = counter();
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("INSERT INTO counter (id, value) VALUES (1, ?)", Number.MAX_SAFE_INTEGER - 2);
+    });
+    const changes = await Promise.all([stub.increment(1), stub.increment(5), stub.increment(1)]);
+    expect(changes).toEqual([
+      { ok: true, count: Number.MAX_SAFE_INTEGER - 1 },
+      { ok: false, code: "counter_overflow" },
+      { ok: true, count: Number.MAX_SAFE_INTEGER },
+    ]);
+    expect(await stub.get()).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
   it("gives separate state to names and to unique ids", async () => {
     const a = counter();
     const b = env.COUNTER.get(env.COUNTER.newUniqueId());
