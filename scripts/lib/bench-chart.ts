@@ -4,7 +4,7 @@ import type { BenchResults, RecordedRow } from "./bench-results.ts";
 const EARLIER_RUNS_SHOWN = 3;
 const PANEL_W = 440;
 const PANEL_H = 300;
-const MARGIN = { left: 56, right: 16, top: 40, bottom: 64 };
+const MARGIN = { left: 56, right: 36, top: 40, bottom: 64 };
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
 interface Line {

@@ -44,7 +44,7 @@ export async function appendRun(file: string, run: BenchRun): Promise<BenchResul
   const results = { runs: [...(await readResults(file)).runs, run] };
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(results, null, 1)}\n`);
+  await writeFile(temporary, `${JSON.stringify(results, null, 2)}\n`);
   await rename(temporary, file);
   return results;
 }
