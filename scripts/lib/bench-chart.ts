@@ -117,6 +117,7 @@ export function growthChart(results: BenchResults): string {
   parts.push(`<text x="8" y="${height - 8}" font-size="11" fill="#555">${escapeXml(caption)}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<title>${escapeXml(panels.join("; "))}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     ...parts,
     "</svg>",

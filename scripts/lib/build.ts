@@ -57,7 +57,8 @@ const minifyPageAssets: esbuild.Plugin = {
       const url = `data:text/javascript;base64,${Buffer.from(js.code).toString("base64")}`;
       const module = (await import(url)) as Record<string, unknown>;
       const source = module[asset.exportName];
-      if (typeof source !== "string") throw new Error(`${args.path} does not export ${asset.exportName} as a string`);
+      if (typeof source !== "string")
+        throw new Error(`${args.path} does not export ${asset.exportName} as a string`);
       const { code } = await esbuild.transform(source, {
         loader: asset.loader,
         minify: true,
