@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "./http/app-env.ts";
 import { ApiError, notFoundOrMethodNotAllowed, onError } from "./http/errors.ts";
 import { jsonBodiesOnly } from "./http/json-only.ts";

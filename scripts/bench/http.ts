@@ -1,48 +1,134 @@
 import { runLoad } from "./load.ts";
-import type { Benchmark } from "./types.ts";
+import { type Benchmark, type BenchRow, figure } from "./types.ts";
+import { haveWrk, requestsPerSecond, type Target } from "./wrk.ts";
 
 const CONNECTIONS = 50;
-const DURATION_MS = 5_000;
+const SECONDS = 2;
+/** Rounds of every target, each round side by side, so a burst of load from elsewhere hits one round, not a route. */
+const ROUNDS = 3;
+const INCREMENT_GOAL = 0.6;
 
-/** Plain route vs a Durable Object write, side by side, and the final count checked exact. */
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The counter write path against a plain route, side by side, and its decomposition from public routes only:
+ * `POST /api/counters` is the rate limit without a Durable Object, `GET /api/counters/:name` the stub, RPC and
+ * SQLite read, the increment without a body adds the write, the increment with `{"by":1}` adds the JSON body.
+ * The cost of a step is the difference of 1/throughput (server time per request at saturation).
+ */
 export const benchmark: Benchmark = {
   name: "http",
   async run({ platform, log }) {
-    log(`GET /health, ${CONNECTIONS} connections, ${DURATION_MS / 1000} s`);
-    const plain = await runLoad({
-      url: new URL("/health", platform.url),
-      connections: CONNECTIONS,
-      durationMs: DURATION_MS,
-    });
+    const wrk = await haveWrk();
     const name = `bench-${Date.now()}`;
-    log(`POST /api/counters/${name}/increment, ${CONNECTIONS} connections, ${DURATION_MS / 1000} s`);
-    const writes = await runLoad({
-      url: new URL(`/api/counters/${name}/increment`, platform.url),
+    const targets: Record<string, Target> = {
+      health: { method: "GET", path: "/health" },
+      rateLimit: { method: "POST", path: "/api/counters" },
+      read: { method: "GET", path: `/api/counters/${name}` },
+      increment: { method: "POST", path: `/api/counters/${name}/increment` },
+      incrementBody: { method: "POST", path: `/api/counters/${name}/increment`, body: '{"by":1}' },
+    };
+    const rates: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+    let increments = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [key, target] of Object.entries(targets)) {
+        log(`round ${round + 1}/${ROUNDS}: ${target.method} ${target.path} ${target.body ?? ""}`);
+        const r = await requestsPerSecond(platform.url, target, {
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+          wrk,
+        });
+        rates[key]!.push(r.perSecond);
+        if (key.startsWith("increment")) increments += r.requests;
+      }
+    }
+    const countOf = async (counter: string) =>
+      ((await (await fetch(new URL(`/api/counters/${counter}`, platform.url))).json()) as { count: number })
+        .count;
+    const counted = await countOf(name);
+    // wrk drops the requests in flight at its deadline (the server may have counted them): at most 50 per run.
+    const cutOff = ROUNDS * 2 * CONNECTIONS;
+    // Exactness with a client that reads every answer before it stops: count = answered increments, no more, no less.
+    const exact = `${name}-exact`;
+    log(
+      `exactness: POST /api/counters/${exact}/increment, Node client, ${CONNECTIONS} connections, ${SECONDS} s`,
+    );
+    const load = await runLoad({
+      url: new URL(`/api/counters/${exact}/increment`, platform.url),
       method: "POST",
       connections: CONNECTIONS,
-      durationMs: DURATION_MS,
+      durationMs: SECONDS * 1000,
     });
-    const final = (await (await fetch(new URL(`/api/counters/${name}`, platform.url))).json()) as {
-      count: number;
-    };
-    const ok = writes.requests - writes.errors;
-    return [
-      {
+    const exactCount = await countOf(exact);
+    const ratios = (key: string) => rates[key]!.map((rate, i) => rate / rates.health![i]!);
+    const usPerRequest = (key: string) => median(rates[key]!.map((rate) => 1e6 / rate));
+    const step = (from: string, to: string) => usPerRequest(to) - usPerRequest(from);
+    const client = wrk ? "wrk -t2 -c50" : "Node client, 50 connections";
+    const each = (key: string) =>
+      `rounds: ${ratios(key)
+        .map((r) => r.toFixed(2))
+        .join(" ")}`;
+    const rows: BenchRow[] = [
+      figure({
+        id: "http.health-rps",
         metric: "plain route (GET /health)",
-        value: `${plain.perSecond.toFixed(0)} req/s`,
-        note: `p50 ${plain.p50Ms.toFixed(1)} ms, p99 ${plain.p99Ms.toFixed(1)} ms, ${plain.errors} errors`,
-      },
-      {
+        amount: median(rates.health!),
+        unit: "req/s",
+        note: `median of ${ROUNDS} rounds of ${SECONDS} s, ${client}: ${rates.health!.map((r) => r.toFixed(0)).join(" ")}`,
+      }),
+      figure({
+        id: "http.increment-rps",
         metric: "counter increment (one DO)",
-        value: `${writes.perSecond.toFixed(0)} req/s`,
-        note: `p50 ${writes.p50Ms.toFixed(1)} ms, p99 ${writes.p99Ms.toFixed(1)} ms, ${writes.errors} errors`,
+        amount: median(rates.increment!),
+        unit: "req/s",
+        note: rates.increment!.map((r) => r.toFixed(0)).join(" "),
+      }),
+      figure({
+        id: "http.increment-ratio",
+        metric: "increment / plain, side by side",
+        amount: median(ratios("increment")),
+        unit: "x",
+        goal: `≥ ${INCREMENT_GOAL}`,
+        note: each("increment"),
+        format: (r) => r.toFixed(2),
+      }),
+      figure({
+        id: "http.read-ratio",
+        metric: "counter read / plain",
+        amount: median(ratios("read")),
+        unit: "x",
+        note: each("read"),
+        format: (r) => r.toFixed(2),
+      }),
+      {
+        metric: "no answered increment lost",
+        value: counted >= increments && counted <= increments + cutOff ? "yes" : "NO",
+        note: `${counted} counted, ${increments} answered by wrk, which cuts off at most ${cutOff} in flight`,
       },
-      { metric: "increment / plain ratio", value: (writes.perSecond / plain.perSecond).toFixed(2) },
       {
         metric: "final count exact",
-        value: final.count === ok ? "yes" : "NO",
-        note: `${final.count} counted, ${ok} successful responses`,
+        value: load.errors === 0 && exactCount === load.requests ? "yes" : "NO",
+        note: `${exactCount} counted, ${load.requests} answered, ${load.errors} errors (Node client, every answer read)`,
       },
     ];
+    const parts: [string, string, string, string][] = [
+      ["rate-limit", "rate limit (POST /api/counters − /health)", "health", "rateLimit"],
+      ["rpc-read", "stub + RPC + SQLite read (GET counter − /health)", "health", "read"],
+      ["write", "durable write (increment − read − rate limit)", "read", "increment"],
+      ["body", 'JSON body {"by":1} (with body − without)', "increment", "incrementBody"],
+    ];
+    for (const [id, metric, from, to] of parts) {
+      const amount = id === "write" ? step(from, to) - step("health", "rateLimit") : step(from, to);
+      rows.push(
+        figure({
+          id: `http.cost-${id}`,
+          metric: `cost: ${metric}`,
+          amount,
+          unit: "µs/req",
+          note: "difference of median server time per request (1/throughput)",
+        }),
+      );
+    }
+    return rows;
   },
 };

@@ -36,6 +36,40 @@ export class BuildError extends Error {
   override readonly name = "BuildError";
 }
 
+/**
+ * The page's script and stylesheet are kept readable in worker/web/ as strings, which esbuild's minifier cannot
+ * see into. This plugin loads each of those modules, minifies its string with esbuild itself (the same minifier, so
+ * the same browsers are served) and bundles the result instead: about 1 KiB less gzip (issue 12).
+ */
+const PAGE_ASSETS: Record<string, { exportName: string; loader: "js" | "css" }> = {
+  "worker/web/script.ts": { exportName: "PAGE_SCRIPT", loader: "js" },
+  "worker/web/style.ts": { exportName: "PAGE_STYLE", loader: "css" },
+};
+
+const minifyPageAssets: esbuild.Plugin = {
+  name: "minify-page-assets",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]worker[\\/]web[\\/](script|style)\.ts$/ }, async (args) => {
+      const asset = PAGE_ASSETS[path.relative(ROOT, args.path).split(path.sep).join("/")];
+      if (!asset) return undefined;
+      // Evaluated as plain JavaScript (a data: URL), so this works under any TypeScript loader or none (Pulumi's).
+      const js = await esbuild.transform(await readFile(args.path, "utf8"), { loader: "ts", format: "esm" });
+      const url = `data:text/javascript;base64,${Buffer.from(js.code).toString("base64")}`;
+      const module = (await import(url)) as Record<string, unknown>;
+      const source = module[asset.exportName];
+      if (typeof source !== "string")
+        throw new Error(`${args.path} does not export ${asset.exportName} as a string`);
+      const { code } = await esbuild.transform(source, {
+        loader: asset.loader,
+        minify: true,
+        ...(asset.loader === "js" ? { format: "esm" as const } : {}),
+        legalComments: "none",
+      });
+      return { contents: `export const ${asset.exportName} = ${JSON.stringify(code.trim())};`, loader: "js" };
+    });
+  },
+};
+
 /** esbuild options for workerd, shared so every build of the worker is the same build. */
 export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafile: true; write: false } {
   return {
@@ -57,6 +91,7 @@ export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafil
     metafile: true,
     write: false,
     logLevel: "silent",
+    plugins: [minifyPageAssets],
   };
 }
 

@@ -39,6 +39,30 @@ describe("Counter over RPC", () => {
     expect(await stub.get()).toBe(Number.MAX_SAFE_INTEGER);
   });
 
+  it("gives every one of many concurrent changes its own count and loses none", async () => {
+    const stub = counter();
+    const changes = await Promise.all(Array.from({ length: 200 }, () => stub.increment()));
+    const counts = changes.map((change) => (change.ok ? change.count : -1)).sort((a, b) => a - b);
+    expect(counts).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(await stub.get()).toBe(200);
+  });
+
+  it("refuses only the change of a concurrent burst that would overflow; the others count", async () => {
+    const stub = counter();
+    await stub.increment(1); // the first write creates the table
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE counter SET value = ? WHERE id = 1", Number.MAX_SAFE_INTEGER - 2);
+    });
+    // RPC calls may arrive in any order; +5 overflows in every order, each +1 fits in every order.
+    const [one, five, other] = await Promise.all([stub.increment(1), stub.increment(5), stub.increment(1)]);
+    expect(five).toEqual({ ok: false, code: "counter_overflow" });
+    expect([one, other].map((c) => (c?.ok ? c.count : null)).sort()).toEqual([
+      Number.MAX_SAFE_INTEGER - 1,
+      Number.MAX_SAFE_INTEGER,
+    ]);
+    expect(await stub.get()).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
   it("gives separate state to names and to unique ids", async () => {
     const a = counter();
     const b = env.COUNTER.get(env.COUNTER.newUniqueId());

@@ -100,7 +100,7 @@ describe("timing rules", () => {
     ["every 15 minutes", "*/15 * * * *", Date.UTC(2030, 0, 1, 12, 15)],
     ["9:00 on Mondays", "0 9 * * 1", Date.UTC(2030, 0, 7, 9, 0)],
     ["names", "0 0 1 JAN *", Date.UTC(2031, 0, 1)],
-    ["last day of the month", "0 0 L * *", Date.UTC(2030, 0, 31)],
+    ["day-of-month or day-of-week (either matches)", "0 0 13 * 5", Date.UTC(2030, 0, 4)],
   ])("cron %s (%s) first runs at the next match in UTC", (_label, cron, expected) => {
     expect(firstRun({ kind: "cron", cron }, now)).toEqual({
       ok: true,
@@ -115,6 +115,7 @@ describe("timing rules", () => {
     ["empty", "  ", /exactly 5 fields/],
     ["minute out of range", "60 * * * *", /not valid/],
     ["letters", "a b c d e", /not valid/],
+    ["a non-standard extension (L, last day of the month)", "0 0 L * *", /not valid/],
     ["never matches", "0 0 30 2 *", /never runs/],
     ["first run too far ahead", "0 0 29 2 *", /more than a year ahead/],
   ])("cron %s is refused", (_label, cron, message) => {

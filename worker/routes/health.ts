@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../http/app-env.ts";
 
 /** `GET /health`: what runs here. Promotion and smoke checks compare `buildId` with the bundle's sha256. */

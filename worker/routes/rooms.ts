@@ -1,4 +1,5 @@
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import { CHAT_LIMITS, isUserName, USER_PATTERN, USER_RULE } from "../chat/protocol.ts";
 import type { AppEnv } from "../http/app-env.ts";

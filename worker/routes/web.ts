@@ -1,4 +1,5 @@
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../http/app-env.ts";
 import { PAGE_HTML } from "../web/page.ts";
 import { PAGE_SCRIPT } from "../web/script.ts";

@@ -1,4 +1,4 @@
-import { Cron } from "croner";
+import { type Cron, parseCronExpression } from "cron-schedule";
 import { MAX_HORIZON_MS, MIN_EVERY_MS } from "./limits.ts";
 
 /** When a job runs: once at a time, every N ms, or on a 5-field cron expression (UTC). */
@@ -19,7 +19,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * A parsed cron expression, or the parser's complaint. Exactly five fields (minute hour day-of-month month
- * day-of-week), evaluated in UTC. croner is pure computation here: without a callback it starts no timer.
+ * day-of-week: numbers, ranges, lists, steps, month and day names), evaluated in UTC. cron-schedule is pure
+ * computation (its schedulers, which start timers, are separate entry points we do not import). It works in the
+ * runtime's local time, and workerd's local time is always UTC, which is what the contract promises.
  */
 export function parseCron(expression: string): { ok: true; cron: Cron } | { ok: false; message: string } {
   const fields = expression.trim().split(/\s+/);
@@ -30,11 +32,23 @@ export function parseCron(expression: string): { ok: true; cron: Cron } | { ok: 
     };
   }
   try {
-    // utcOffset 0 rather than timezone "UTC": plain arithmetic, no Intl lookups on every step.
-    return { ok: true, cron: new Cron(expression, { mode: "5-part", utcOffset: 0 }) };
+    return { ok: true, cron: parseCronExpression(expression) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error);
+    const reason = error instanceof Error ? error.message : String(error);
     return { ok: false, message: `cron ${JSON.stringify(expression.slice(0, 100))} is not valid: ${reason}` };
+  }
+}
+
+/**
+ * The first match strictly after `from`, or null when there is none. cron-schedule searches five years ahead (a
+ * whole leap cycle) and throws when nothing matches, as for 30 February.
+ */
+function nextMatch(cron: Cron, from: number): number | null {
+  try {
+    // Cron times are whole minutes: start from the next millisecond so `from` itself never counts as "next".
+    return cron.getNextDate(new Date(from + 1)).getTime();
+  } catch {
+    return null;
   }
 }
 
@@ -69,15 +83,15 @@ export function firstRun(schedule: ScheduleRequest, now: number): FirstRun {
     case "cron": {
       const parsed = parseCron(schedule.cron);
       if (!parsed.ok) return parsed;
-      const next = parsed.cron.nextRun(new Date(now));
+      const next = nextMatch(parsed.cron, now);
       if (next === null) return { ok: false, message: `cron ${JSON.stringify(schedule.cron)} never runs` };
-      if (next.getTime() > latest) {
+      if (next > latest) {
         return {
           ok: false,
-          message: `cron ${JSON.stringify(schedule.cron)} first runs at ${next.toISOString()}, more than a year ahead`,
+          message: `cron ${JSON.stringify(schedule.cron)} first runs at ${iso(next)}, more than a year ahead`,
         };
       }
-      return { ok: true, schedule, at: next.getTime() };
+      return { ok: true, schedule, at: next };
     }
   }
 }
@@ -98,7 +112,7 @@ export function nextOccurrence(schedule: Schedule, dueAt: number, now: number): 
     case "cron": {
       const parsed = parseCron(schedule.cron);
       if (!parsed.ok) return null;
-      return parsed.cron.nextRun(new Date(Math.max(dueAt, now)))?.getTime() ?? null;
+      return nextMatch(parsed.cron, Math.max(dueAt, now));
     }
   }
 }
