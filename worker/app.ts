@@ -1,7 +1,7 @@
 import { bodyLimit } from "hono/body-limit";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "./http/app-env.ts";
-import { ApiError, notFoundOrMethodNotAllowed, onError } from "./http/errors.ts";
+import { ApiError, noTrailingSlash, notFoundOrMethodNotAllowed, onError } from "./http/errors.ts";
 import { jsonBodiesOnly } from "./http/json-only.ts";
 import { sameOriginWrites } from "./http/origin-check.ts";
 import { rateLimitPublicReads } from "./http/rate-limit.ts";
@@ -18,6 +18,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", securityHeaders());
+  app.use("*", noTrailingSlash());
   app.use("/api/*", corsPolicy());
   // After CORS, so a preflight (OPTIONS) is answered before any of these; then cheap header checks first.
   app.use("/api/*", sameOriginWrites());

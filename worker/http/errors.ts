@@ -1,4 +1,4 @@
-import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
@@ -50,6 +50,25 @@ export const onError: ErrorHandler = (err, c) => {
   console.error("unhandled error", c.req.method, c.req.path, err);
   return c.json(errorBody("internal_error", "The server failed to handle this request."), 500);
 };
+
+/**
+ * Paths are matched exactly: `/api/counters/x/` is 404 `not_found` for every method. The app's pattern router
+ * (hono/tiny, chosen for size) would match an optional trailing slash, so the rule is enforced here, once, first.
+ */
+export function noTrailingSlash(): MiddlewareHandler {
+  return async function exactPath(c, next) {
+    if (c.req.path.length > 1 && c.req.path.endsWith("/")) {
+      return c.json(
+        errorBody(
+          "not_found",
+          `No route matches ${c.req.method} ${c.req.path} (routes take no trailing slash).`,
+        ),
+        404,
+      );
+    }
+    await next();
+  };
+}
 
 /**
  * 404 for paths no route knows; 405 with an `Allow` header for paths a route knows under other methods.
