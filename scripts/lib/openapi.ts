@@ -53,7 +53,29 @@ function jsonSchema(schema: z.ZodMiniType, io: "input" | "output", components: C
       }
     },
   });
-  return rest;
+  // Recursive schemas (a webhook's JSON body) come with local `$defs`; in OpenAPI a `#/...` reference points to the
+  // document's root, so they move to the document's components.
+  const { $defs, ...schemaOnly } = rest as Json & { $defs?: Record<string, Json> };
+  if (!$defs) return schemaOnly;
+  let text = JSON.stringify(schemaOnly);
+  let defsText = JSON.stringify($defs);
+  for (const local of Object.keys($defs)) {
+    const base = `Json${local.replace(/\W/g, "")}`;
+    let name = base;
+    for (
+      let i = 2;
+      components.has(name) && JSON.stringify(components.get(name)) !== JSON.stringify($defs[local]);
+      i++
+    ) {
+      name = `${base}_${i}`;
+    }
+    const from = `"#/$defs/${local}"`;
+    const to = `"#/components/schemas/${name}"`;
+    text = text.replaceAll(from, to);
+    defsText = defsText.replaceAll(from, to);
+    components.set(name, JSON.parse(defsText)[local]);
+  }
+  return JSON.parse(text);
 }
 
 /** `/api/counters/:name` -> `/api/counters/{name}`. */
