@@ -8,6 +8,7 @@ import { rateLimitPublicReads } from "./http/rate-limit.ts";
 import { corsPolicy, securityHeaders } from "./http/security-headers.ts";
 import { counters } from "./routes/counters.ts";
 import { health } from "./routes/health.ts";
+import { openapi } from "./routes/openapi.ts";
 import { rooms } from "./routes/rooms.ts";
 import { schedulers } from "./routes/schedulers.ts";
 import { web } from "./routes/web.ts";
@@ -35,12 +36,18 @@ export function createApp() {
   app.use("/api/*", (c, next) =>
     c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
   );
-  app.route("/", health);
-  app.route("/api/counters", counters);
-  app.route("/api/rooms", rooms);
-  app.route("/", web);
-  app.route("/api/schedulers", schedulers);
+  // Chained, so that the returned app's type carries every route's input and output types (see AppType).
+  const routed = app
+    .route("/", health)
+    .route("/", openapi)
+    .route("/api/counters", counters)
+    .route("/api/rooms", rooms)
+    .route("/", web)
+    .route("/api/schedulers", schedulers);
   app.notFound(notFoundOrMethodNotAllowed(app as unknown as Hono<never>));
   app.onError(onError);
-  return app;
+  return routed;
 }
+
+/** The app's routes as a type, for a typed `hono/client`: `hc<AppType>(baseUrl)` (see scripts/lib/api-client.ts). */
+export type AppType = ReturnType<typeof createApp>;

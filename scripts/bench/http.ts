@@ -1,3 +1,4 @@
+import { apiClient } from "../lib/api-client.ts";
 import { runLoad } from "./load.ts";
 import { type Benchmark, type BenchRow, figure } from "./types.ts";
 import { haveWrk, requestsPerSecond, type Target } from "./wrk.ts";
@@ -42,9 +43,10 @@ export const benchmark: Benchmark = {
         if (key.startsWith("increment")) increments += r.requests;
       }
     }
+    // Reads that check the run go through the typed client; the load itself stays raw (the client would weigh on it).
+    const api = apiClient(platform.url);
     const countOf = async (counter: string) =>
-      ((await (await fetch(new URL(`/api/counters/${counter}`, platform.url))).json()) as { count: number })
-        .count;
+      (await (await api.api.counters[":name"].$get({ param: { name: counter } })).json()).count;
     const counted = await countOf(name);
     // wrk drops the requests in flight at its deadline (the server may have counted them): at most 50 per run.
     const cutOff = ROUNDS * 2 * CONNECTIONS;

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { durableObjects, latestMigrationTag } from "../../worker/manifest.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEFAULT_OUT_DIR = path.join(ROOT, "dist");
@@ -71,7 +72,10 @@ const minifyPageAssets: esbuild.Plugin = {
 };
 
 /** esbuild options for workerd, shared so every build of the worker is the same build. */
-export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafile: true; write: false } {
+export function esbuildOptions(
+  outDir: string,
+  openapiDocument: string,
+): esbuild.BuildOptions & { metafile: true; write: false } {
   return {
     entryPoints: [WORKER_ENTRY],
     outfile: path.join(outDir, BUNDLE_FILE),
@@ -82,6 +86,8 @@ export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafil
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
     external: ["cloudflare:*"],
+    // The API document, generated from the routes' contracts just before bundling (worker/routes/openapi.ts).
+    define: { __OPENAPI_DOCUMENT__: JSON.stringify(openapiDocument) },
     minify: true,
     sourcemap: "external",
     // Paths in the source map relative to the repo, never the checkout directory: same tree, same bytes.
@@ -105,7 +111,8 @@ export async function buildWorker(options: { outDir?: string } = {}): Promise<Bu
   const started = performance.now();
   let result: esbuild.BuildResult<{ metafile: true; write: false }>;
   try {
-    result = await esbuild.build(esbuildOptions(outDir));
+    const document = JSON.stringify(await buildOpenApiDocument());
+    result = await esbuild.build(esbuildOptions(outDir, document));
   } catch (error) {
     const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
     const text = errors.length

@@ -1,4 +1,6 @@
+import type { ClientResponse } from "hono/client";
 import WebSocket from "ws";
+import { type ApiClient, apiClient } from "./api-client.ts";
 
 /** Options of one smoke run against an environment URL. */
 export interface SmokeOptions {
@@ -84,6 +86,37 @@ async function request(
   }
 }
 
+/**
+ * A call through the typed client (scripts/lib/api-client.ts): the body has the route's own type, so a renamed field
+ * a check reads fails the typecheck. (A refusal's body is the error envelope; `expectStatus` checks the status first.)
+ */
+async function typed<T>(
+  ctx: Ctx,
+  what: string,
+  send: (api: ApiClient) => Promise<ClientResponse<T>>,
+): Promise<{ status: number; body: T }> {
+  const api = apiClient(ctx.url, {
+    fetch: (input, init) =>
+      fetch(input, { ...init, signal: AbortSignal.timeout(ctx.timeoutMs), redirect: "manual" }),
+  });
+  let res: ClientResponse<T>;
+  try {
+    res = await send(api);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const [method, path] = what.split(" ");
+    return fail(
+      `${method} ${new URL(path!, ctx.url).href} did not answer: ${cause?.code ?? cause?.message ?? String(error)}`,
+    );
+  }
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as T };
+  } catch {
+    return fail(`${what} answered ${res.status} with a non-JSON body: ${text.slice(0, 120)}`);
+  }
+}
+
 function expectStatus(what: string, got: { status: number; body: Json }, status: number): void {
   if (got.status !== status) {
     const error = got.body?.error
@@ -100,7 +133,7 @@ const json = (body: unknown, token?: string): RequestInit => ({
 });
 
 async function health(ctx: Ctx): Promise<string> {
-  const res = await request(ctx, "/health");
+  const res = await typed(ctx, "GET /health", (api) => api.health.$get());
   expectStatus("GET /health", res, 200);
   if (res.body.status !== "ok") fail(`/health reports status ${JSON.stringify(res.body.status)}`);
   if (ctx.expectBuildId && res.body.buildId !== ctx.expectBuildId) {
@@ -112,10 +145,14 @@ async function health(ctx: Ctx): Promise<string> {
 async function counter(ctx: Ctx): Promise<string> {
   const name = `${SMOKE_PREFIX}${ctx.runId}`;
   ctx.undo.push({ what: `counter ${name}`, run: () => resetCounter(ctx, name) });
-  const first = await request(ctx, `/api/counters/${name}/increment`, json({ by: 2 }));
+  const first = await typed(ctx, "POST /api/counters/:name/increment", (api) =>
+    api.api.counters[":name"].increment.$post({ param: { name } }, { init: json({ by: 2 }) }),
+  );
   expectStatus("POST /api/counters/:name/increment", first, 200);
   if (first.body.count !== 2) fail(`a fresh smoke counter incremented by 2 reads ${first.body.count}`);
-  const read = await request(ctx, `/api/counters/${name}`);
+  const read = await typed(ctx, "GET /api/counters/:name", (api) =>
+    api.api.counters[":name"].$get({ param: { name } }),
+  );
   expectStatus("GET /api/counters/:name", read, 200);
   if (read.body.count !== 2) fail(`counter reads ${read.body.count} after increment to 2`);
   return `counter ${name} incremented to 2 and read back`;
@@ -193,12 +230,16 @@ async function scheduledJob(ctx: Ctx): Promise<string> {
   const id = created.body.id as string;
   ctx.undo.push({ what: `job ${id}`, run: () => cancelJob(ctx, scheduler, id) });
   const job = await waitFor(ctx, `job ${id} to complete`, async () => {
-    const res = await request(ctx, `/api/schedulers/${scheduler}/jobs/${id}`);
+    const res = await typed(ctx, "GET /api/schedulers/:name/jobs/:id", (api) =>
+      api.api.schedulers[":name"].jobs[":id"].$get({ param: { name: scheduler, id } }),
+    );
     expectStatus("GET /api/schedulers/:name/jobs/:id", res, 200);
     if (res.body.status === "failed") fail(`job ${id} failed: ${res.body.lastError}`);
     return res.body.status === "completed" ? res.body : undefined;
   });
-  const count = await request(ctx, `/api/counters/${counterName}`);
+  const count = await typed(ctx, "GET /api/counters/:name", (api) =>
+    api.api.counters[":name"].$get({ param: { name: counterName } }),
+  );
   if (count.body.count !== 1) fail(`the job completed but counter ${counterName} reads ${count.body.count}`);
   return `job ${String(job.id).slice(0, 8)} ran after its 1 s delay and incremented ${counterName}`;
 }

@@ -6,19 +6,22 @@ import {
   startLocalPlatform,
 } from "../../scripts/lib/local-platform.ts";
 import type { LocalEnvironment } from "../../scripts/lib/miniflare-options.ts";
+import { assertConforms, prepareContract } from "./contract.ts";
 
 /** The admin token test platforms run with (a real secret binding; see worker/http/admin-auth.ts). */
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
 export const adminHeaders = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** Starts the built bundle (from the global setup) in Miniflare on a free port, as `npm run dev` would. */
-export function startBuiltPlatform(
+export async function startBuiltPlatform(
   options: {
     persistTo?: string;
     env?: Partial<LocalEnvironment>;
     handleStructuredLogs?: LocalPlatformOptions["handleStructuredLogs"];
   } = {},
 ): Promise<LocalPlatform> {
+  // Loaded before any test runs, so that no test's timing pays for it (see `call`).
+  await prepareContract();
   return startLocalPlatform({
     bundlePath: inject("bundlePath"),
     env: {
@@ -60,7 +63,10 @@ export function useBuiltPlatform(
  */
 const oneConnectionPerRequest = new Agent({ pipelining: 0 });
 
-/** A JSON request helper that returns status, headers and the parsed body. */
+/**
+ * A JSON request helper that returns status, headers and the parsed body. Every answer is checked against the
+ * OpenAPI document first (test/support/contract.ts): a test using `call` fails on an answer that breaks it.
+ */
 export async function call(base: URL, path: string, init: RequestInit & { json?: unknown } = {}) {
   const { json, ...rest } = init;
   const res = await undiciFetch(new URL(path, base), {
@@ -80,6 +86,11 @@ export async function call(base: URL, path: string, init: RequestInit & { json?:
   } catch {
     // not JSON: keep the text, the assertion will show it
   }
+  await assertConforms(rest.method ?? "GET", new URL(path, base), {
+    status: res.status,
+    headers: res.headers,
+    body,
+  });
   return { status: res.status, headers: res.headers, body: body as any };
 }
 

@@ -2,10 +2,11 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { AppEnv } from "../http/app-env.ts";
+import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { adminOnly, publicWrite } from "../http/guards.ts";
 import { newUniqueStub, stubById, stubByName } from "../http/stubs.ts";
-import { jsonBody, nameParam } from "../http/validation.ts";
+import { jsonBody, nameParam, nameSchema } from "../http/validation.ts";
 import type { CounterChange } from "../objects/counter.ts";
 
 const MAX_STEP = 1_000_000;
@@ -72,3 +73,44 @@ export const counters = new Hono<AppEnv>()
       return { key: { name }, stub: stubByName(c.env, "COUNTER", name) };
     }),
   );
+
+/** The contract of these routes (see worker/http/contract.ts; never called by the worker). */
+export function contract(): RouteContract[] {
+  const byName = { name: nameSchema };
+  const byId = { id: z.string().check(z.regex(/^[0-9a-f]{64}$/)) };
+  const named = z.object({ name: z.string(), count: z.int() });
+  const withId = z.object({ id: z.string(), count: z.int() });
+  const tag = "counters";
+  const operations = (base: string, params: RouteContract["params"], answer: z.ZodMiniType) => {
+    const ok = { 200: { description: "The counter.", schema: answer } };
+    const change = (verb: string): RouteContract => ({
+      method: "post",
+      path: `${base}/${verb}`,
+      summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} by \`by\` (default 1)`,
+      tag,
+      params,
+      body: { schema: component("Change", changeBody), optional: true },
+      ok,
+      errors: { 409: "`counter_overflow`: the count would leave ±2^53-1; unchanged." },
+      rateLimited: true,
+    });
+    return [
+      { method: "get", path: base, summary: "Read", tag, params, ok },
+      { method: "delete", path: base, summary: "Reset to 0", tag, params, ok, admin: true },
+      change("increment"),
+      change("decrement"),
+    ] satisfies RouteContract[];
+  };
+  return [
+    {
+      method: "post",
+      path: "/api/counters",
+      summary: "Create a counter with a unique id",
+      tag,
+      ok: { 201: { description: "The new counter.", schema: withId } },
+      rateLimited: true,
+    },
+    ...operations("/api/counters/by-id/:id", byId, withId),
+    ...operations("/api/counters/:name", byName, named),
+  ];
+}

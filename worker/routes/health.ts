@@ -1,5 +1,7 @@
 import { Hono } from "hono/tiny";
+import * as z from "zod/mini";
 import type { AppEnv } from "../http/app-env.ts";
+import type { RouteContract } from "../http/contract.ts";
 
 /** `GET /health`: what runs here. Promotion and smoke checks compare `buildId` with the bundle's sha256. */
 export const health = new Hono<AppEnv>().get("/health", (c) =>
@@ -12,3 +14,25 @@ export const health = new Hono<AppEnv>().get("/health", (c) =>
     jurisdiction: c.env.DO_JURISDICTION ?? null,
   }),
 );
+
+/** The contract of this route (see worker/http/contract.ts; never called by the worker). */
+export function contract(): RouteContract[] {
+  const nullableString = z.nullable(z.string());
+  const health = z.object({
+    status: z.literal("ok"),
+    environment: z.string(),
+    buildId: z.string(),
+    migrationTag: z.string(),
+    locationHint: nullableString,
+    jurisdiction: nullableString,
+  });
+  return [
+    {
+      method: "get",
+      path: "/health",
+      summary: "What runs here (build id = the bundle's sha256)",
+      tag: "platform",
+      ok: { 200: { description: "Running.", schema: health } },
+    },
+  ];
+}

@@ -3,10 +3,11 @@ import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import { CHAT_LIMITS, isUserName, USER_PATTERN, USER_RULE } from "../chat/protocol.ts";
 import type { AppEnv } from "../http/app-env.ts";
+import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { publicWrite } from "../http/guards.ts";
 import { stubByName } from "../http/stubs.ts";
-import { jsonBody, nameParam } from "../http/validation.ts";
+import { jsonBody, nameParam, nameSchema } from "../http/validation.ts";
 
 /** `{"user","text"}`; the text rules (not empty, at most 4 KiB) are the room's, so frames and HTTP agree. */
 const postBody = z.strictObject({
@@ -105,3 +106,60 @@ export const rooms = new Hono<AppEnv>()
     if (!result.ok) throw new ApiError(400, result.code, result.message);
     return c.json(result.message, 201);
   });
+
+/** The contract of these routes (see worker/http/contract.ts; never called by the worker). */
+export function contract(): RouteContract[] {
+  const params = { name: nameSchema };
+  const user = z.string().check(z.regex(USER_PATTERN));
+  const message = component(
+    "Message",
+    z.object({ id: z.int(), user: z.string(), text: z.string(), at: z.string() }),
+  );
+  const tag = "rooms";
+  return [
+    {
+      method: "get",
+      path: "/api/rooms/:name/ws",
+      summary: "Join the room over a WebSocket",
+      description:
+        "Upgrade with `Upgrade: websocket`. Frames are JSON text. Client: " +
+        '`{"type":"message","text"}` (text not blank, at most 4096 UTF-8 bytes; 20 frames per 10 s), ' +
+        '`{"type":"ping"}` (answered `{"type":"pong"}`). Server: `{"type":"welcome","you","members":[...],"history":[message]}`, ' +
+        '`{"type":"message","id","user","text","at"}`, `{"type":"join"|"leave","user"}`, `{"type":"error","code","message"}`.',
+      tag,
+      params,
+      query: { user },
+      requiredQuery: ["user"],
+      ok: { 101: { description: "Switching protocols: the socket." } },
+      errors: {
+        426: "`upgrade_required`: not a WebSocket upgrade.",
+        503: "`room_full`: the room has 1000 sockets.",
+      },
+      rateLimited: true,
+    },
+    {
+      method: "get",
+      path: "/api/rooms/:name/messages",
+      summary: "Recent messages, oldest first",
+      tag,
+      params,
+      query: { limit: z.int().check(z.minimum(1), z.maximum(CHAT_LIMITS.maxLimit)) },
+      ok: {
+        200: {
+          description: "The newest `limit` (default 50) messages.",
+          schema: z.object({ room: z.string(), messages: z.array(message) }),
+        },
+      },
+    },
+    {
+      method: "post",
+      path: "/api/rooms/:name/messages",
+      summary: "Post a message (as a socket would)",
+      tag,
+      params,
+      body: { schema: postBody },
+      ok: { 201: { description: "The stored message.", schema: message } },
+      rateLimited: true,
+    },
+  ];
+}

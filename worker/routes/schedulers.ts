@@ -1,11 +1,13 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import * as z from "zod/mini";
 import type { AppEnv } from "../http/app-env.ts";
+import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { adminOnly } from "../http/guards.ts";
 import { stubByName } from "../http/stubs.ts";
-import { jsonBody, nameParam } from "../http/validation.ts";
+import { jsonBody, nameParam, nameSchema } from "../http/validation.ts";
 import type { CancelResult, ScheduleResult } from "../objects/scheduler.ts";
 import { createJobBody, toJobSpec } from "../scheduler/job-input.ts";
 import { JOB_STATUSES, type JobStatus } from "../scheduler/job-store.ts";
@@ -104,3 +106,112 @@ export const schedulers = new Hono<AppEnv>()
     if (!result.ok) throw refusal(result);
     return c.json(result.job);
   });
+
+/** The contract of these routes (see worker/http/contract.ts; never called by the worker). */
+export function contract(): RouteContract[] {
+  const params = { name: nameSchema };
+  const jobParams = { name: nameSchema, id: z.string() };
+  const time = z.nullable(z.string());
+  const status = z.enum(JOB_STATUSES);
+  const job = component(
+    "Job",
+    z.object({
+      id: z.string(),
+      status,
+      schedule: z.union([
+        z.object({ runAt: z.string() }),
+        z.object({ everyMs: z.int() }),
+        z.object({ cron: z.string() }),
+      ]),
+      action: z.looseObject({ type: z.string() }),
+      maxAttempts: z.int(),
+      attempts: z.int(),
+      lastError: time,
+      lastRunAt: time,
+      nextRunAt: time,
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    }),
+  );
+  const run = z.object({
+    attempt: z.int(),
+    dueAt: z.string(),
+    startedAt: z.string(),
+    finishedAt: time,
+    outcome: z.enum(["running", "succeeded", "failed", "interrupted"]),
+    error: time,
+  });
+  const count = z.int();
+  const tag = "schedulers";
+  const notFound = { 404: "`job_not_found`." };
+  return [
+    {
+      method: "get",
+      path: "/api/schedulers/:name",
+      summary: "Job counts and alarm statistics",
+      tag,
+      params,
+      ok: {
+        200: {
+          description: "The scheduler.",
+          schema: z.object({
+            name: z.string(),
+            jobs: z.object({ scheduled: count, completed: count, failed: count, cancelled: count }),
+            alarmInvocations: count,
+            attempts: count,
+            nextAlarmAt: time,
+          }),
+        },
+      },
+    },
+    {
+      method: "post",
+      path: "/api/schedulers/:name/jobs",
+      summary: "Schedule a job",
+      description: "Exactly one of runAt, delayMs, everyMs, cron.",
+      tag,
+      params,
+      body: { schema: createJobBody },
+      ok: { 201: { description: "The job.", schema: job, headers: { Location: "The job's URL." } } },
+      errors: { 413: "`payload_too_large`: the action's JSON is too big.", 429: "`too_many_jobs`." },
+      admin: true,
+    },
+    {
+      method: "get",
+      path: "/api/schedulers/:name/jobs",
+      summary: "List jobs, one page at a time",
+      tag,
+      params,
+      query: {
+        status,
+        limit: z.int().check(z.minimum(1), z.maximum(MAX_PAGE)),
+        cursor: z.string().check(z.regex(/^[1-9]\d{0,14}$/)),
+      },
+      ok: {
+        200: {
+          description: "A page; follow `nextCursor` while it is not null.",
+          schema: z.object({ name: z.string(), jobs: z.array(job), nextCursor: time }),
+        },
+      },
+    },
+    {
+      method: "get",
+      path: "/api/schedulers/:name/jobs/:id",
+      summary: "A job with its recent runs",
+      tag,
+      params: jobParams,
+      ok: { 200: { description: "The job.", schema: z.extend(job, { runs: z.array(run) }) } },
+      errors: notFound,
+    },
+    {
+      method: "delete",
+      path: "/api/schedulers/:name/jobs/:id",
+      summary: "Cancel a job",
+      tag,
+      params: jobParams,
+      ok: { 200: { description: "The cancelled job.", schema: job } },
+      errors: { ...notFound, 409: "`job_finished`." },
+      admin: true,
+    },
+  ];
+}

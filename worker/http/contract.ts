@@ -1,0 +1,53 @@
+import type * as z from "zod/mini";
+
+/**
+ * The API contract, described beside each router (issue 17). Every router file exports `contract()`, returning the
+ * routes it serves with the zod/mini schemas that validate their input (the same objects the handlers use) and the
+ * schemas of their answers. `scripts/lib/openapi.ts` turns them into the OpenAPI document at build time.
+ *
+ * `contract` is a function on purpose: the worker never calls it, so esbuild drops it and every schema only it
+ * uses from the bundle. Only the generated document (a string) ships.
+ */
+export interface RouteContract {
+  readonly method: "get" | "post" | "delete";
+  /** The full path in Hono's syntax (`/api/counters/:name`), exactly as `app.routes` lists it. */
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  /** Path parameters; each is a string schema. */
+  readonly params?: Readonly<Record<string, z.ZodMiniType>>;
+  /** Query parameters (all optional unless `required` lists them). */
+  readonly query?: Readonly<Record<string, z.ZodMiniType>>;
+  readonly requiredQuery?: readonly string[];
+  /** A JSON body; `optional` when an empty body is accepted (it means `{}`). */
+  readonly body?: { readonly schema: z.ZodMiniType; readonly optional?: boolean };
+  /** Successful answers by status. */
+  readonly ok: Readonly<Record<number, Answer>>;
+  /** Refusals the route itself makes (status -> what it means); all use the error envelope. */
+  readonly errors?: Readonly<Record<number, string>>;
+  /** `Authorization: Bearer <ADMIN_TOKEN>`: adds the bearer scheme, 401 and 503 `admin_not_configured`. */
+  readonly admin?: boolean;
+  /** Rate limited per client: adds 429 with Retry-After. */
+  readonly rateLimited?: boolean;
+}
+
+export interface Answer {
+  readonly description: string;
+  /** JSON body schema; absent for bodies that are not JSON (`contentType` says what they are). */
+  readonly schema?: z.ZodMiniType;
+  readonly contentType?: string;
+  /** Response headers that matter to a client (name -> description). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type Contract = () => readonly RouteContract[];
+
+/** Schemas the document names (`#/components/schemas/<name>`) instead of repeating them at every use. */
+export const componentNames = new WeakMap<object, string>();
+
+/** Names a schema of the contract, so the document refers to it instead of repeating it. */
+export function component<S extends z.ZodMiniType>(name: string, schema: S): S {
+  componentNames.set(schema, name);
+  return schema;
+}
