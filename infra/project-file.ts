@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import { ROOT } from "../scripts/lib/build.ts";
+import { ROOT } from "./build.ts";
 
 /** One key of Pulumi.yaml's project-level `config:` block (Pulumi's ConfigTypeDeclaration). */
 export interface ConfigDeclaration {

@@ -6,8 +6,8 @@ import { readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { buildWorker, ROOT } from "../infra/build.ts";
 import type { Benchmark, BenchRow } from "./bench/types.ts";
-import { buildWorker, ROOT } from "./lib/build.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 
 const { values: args } = parseArgs({ options: { only: { type: "string" } }, strict: true });

@@ -1,6 +1,6 @@
 // `npm run build`: bundle worker/ into dist/ and print what was built.
 import path from "node:path";
-import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
+import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
 
 try {
   const build = await buildWorker();

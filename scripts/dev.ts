@@ -10,12 +10,12 @@
 import { watch } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
+import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
-import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
-import { environmentForStack, localStackSettings } from "./lib/stack-environment.ts";
 
 const { values: args } = parseArgs({
   options: {

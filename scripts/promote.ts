@@ -2,7 +2,7 @@
 // sha256 and gated by the test suites and smoke checks. See scripts/lib/promotion.ts for the steps.
 // Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else ADMIN_TOKEN.
 import { parseArgs } from "node:util";
-import { buildWorker } from "./lib/build.ts";
+import { buildWorker } from "../infra/build.ts";
 import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";
 import { automationStackOps } from "./lib/pulumi-stacks.ts";

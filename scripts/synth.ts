@@ -1,15 +1,17 @@
-// `npm run synth -- <stack> [--live-tag TAG] [--config key=value ...]`: what `pulumi up -s <stack>` would deploy,
+// `npm run synth -- <stack> [--live-tag TAG] [--live-classes A,B] [--config key=value ...]`: what `pulumi up -s <stack>` would deploy,
 // computed offline by running the real Pulumi program under Pulumi's mocks (no credentials, no network).
-// JSON on stdout (resources with secrets redacted, the migration payload for the live tag, the outputs);
+// JSON on stdout (resources with secrets redacted, the class lifecycle against the deployed script, the outputs);
 // progress, placeholders and errors on stderr. Exit status 1 when the stack would be refused, 2 on bad usage.
 import { parseArgs } from "node:util";
-import { BuildError } from "./lib/build.ts";
+import { BuildError } from "../infra/build.ts";
 import { SynthUsageError, synthesize } from "./lib/synth.ts";
 
 const usage =
-  "usage: npm run synth -- <stack> [--live-tag TAG] [--config key=value ...]\n" +
+  "usage: npm run synth -- <stack> [--live-tag TAG] [--live-classes A,B] [--config key=value ...]\n" +
   "  <stack>          a stack with a Pulumi.<stack>.yaml (staging, prod)\n" +
-  "  --live-tag TAG   the migration tag the deployed script reports (default: none, a new script)\n" +
+  "  --live-tag TAG   the legacy migration tag the deployed script reports (default: none)\n" +
+  "  --live-classes L the Durable Object classes the deployed script's exports report, comma-separated\n" +
+  "                   (with neither option: a new script)\n" +
   "  --config k=v     a plain setting on top of the stack file, e.g. --config accountId=<your account id>";
 
 let parsed: ReturnType<typeof parse>;
@@ -18,6 +20,7 @@ function parse() {
     allowPositionals: true,
     options: {
       "live-tag": { type: "string" },
+      "live-classes": { type: "string" },
       config: { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -53,9 +56,17 @@ for (const pair of parsed.values.config) {
 console.log = (...args: unknown[]) => console.error(...args);
 console.info = console.log;
 
-console.error(`synth: stack ${stack}, live migration tag ${parsed.values["live-tag"] ?? "(none)"}, offline`);
+const liveTag = parsed.values["live-tag"];
+const liveClasses = parsed.values["live-classes"]?.split(",").filter(Boolean);
+const live =
+  liveTag !== undefined || liveClasses !== undefined
+    ? { ...(liveTag ? { migrationTag: liveTag } : {}), ...(liveClasses ? { classes: liveClasses } : {}) }
+    : undefined;
+console.error(
+  `synth: stack ${stack}, ${live ? `deployed script ${JSON.stringify(live)}` : "a new script"}, offline`,
+);
 try {
-  const result = await synthesize({ stack, liveTag: parsed.values["live-tag"], config });
+  const result = await synthesize({ stack, live, config });
   for (const p of result.placeholders) console.error(`synth: placeholder for ${p.key}: ${p.reason}`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } catch (error) {

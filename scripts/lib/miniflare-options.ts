@@ -1,31 +1,13 @@
 import type { WorkerOptions } from "miniflare";
-import { durableObjects, latestMigrationTag, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
-import { SECRET_NAMES, VAR_NAMES } from "../../worker/platform.ts";
+import {
+  type LocalEnvironment,
+  platformBindings,
+  platformSecrets,
+  type RateLimitSetting,
+} from "../../infra/runtime-environment.ts";
+import { durableObjects, runtimeDefaults } from "../../worker/manifest.ts";
 
-/** The per-environment values a local worker runs with (the same ones a stack passes as bindings). */
-export interface LocalEnvironment {
-  readonly environment: string;
-  readonly buildId: string;
-  readonly locationHint?: string | undefined;
-  readonly jurisdiction?: string | undefined;
-  readonly compatibilityDate?: string | undefined;
-  readonly compatibilityFlags?: readonly string[] | undefined;
-  /** The public-write rate limit; default: the manifest's for deployed stacks, LOCAL_PUBLIC_WRITES locally. */
-  readonly publicWrites?: RateLimitSetting | undefined;
-  /** Origins CORS allows besides the page's own; empty = same-origin only. */
-  readonly corsAllowedOrigins?: readonly string[] | undefined;
-  /** Hosts webhooks may call; empty = any public host. */
-  readonly webhookAllowedHosts?: readonly string[] | undefined;
-  /** Local runs only: webhooks may use http and loopback receivers. A stack's settings never set it. */
-  readonly webhookAllowHttp?: boolean | undefined;
-  /** Secret: the admin bearer token. Unset = admin routes disabled. */
-  readonly adminToken?: string | undefined;
-}
-
-export interface RateLimitSetting {
-  readonly limit: number;
-  readonly period: 10 | 60;
-}
+export type { LocalEnvironment, RateLimitSetting };
 
 /** Local dev and tests: generous enough for `npm run bench`'s load, still a real rate-limiting binding. */
 export const LOCAL_PUBLIC_WRITES: RateLimitSetting = { limit: 1_000_000, period: 60 };
@@ -38,30 +20,6 @@ export function miniflareDurableObjects(): Record<string, { className: string; u
       { className: declaration.className, useSQLite: declaration.storage === "sqlite" },
     ]),
   );
-}
-
-/** Plain-text bindings every environment sets (names from worker/platform.ts). */
-export function platformBindings(env: LocalEnvironment): Record<string, string> {
-  return {
-    [VAR_NAMES.environment]: env.environment,
-    [VAR_NAMES.buildId]: env.buildId,
-    [VAR_NAMES.migrationTag]: latestMigrationTag(),
-    [VAR_NAMES.rateLimitPeriod]: String((env.publicWrites ?? rateLimits.PUBLIC_WRITES).period),
-    ...(env.locationHint ? { [VAR_NAMES.locationHint]: env.locationHint } : {}),
-    ...(env.jurisdiction ? { [VAR_NAMES.jurisdiction]: env.jurisdiction } : {}),
-    ...(env.corsAllowedOrigins?.length
-      ? { [VAR_NAMES.corsAllowedOrigins]: env.corsAllowedOrigins.join(",") }
-      : {}),
-    ...(env.webhookAllowedHosts?.length
-      ? { [VAR_NAMES.webhookAllowedHosts]: env.webhookAllowedHosts.join(",") }
-      : {}),
-    ...(env.webhookAllowHttp ? { [VAR_NAMES.webhookAllowHttp]: "true" } : {}),
-  };
-}
-
-/** Secret bindings (locally plain bindings too; deployed they are `secret_text`). */
-export function platformSecrets(env: LocalEnvironment): Record<string, string> {
-  return env.adminToken ? { [SECRET_NAMES.adminToken]: env.adminToken } : {};
 }
 
 /**
