@@ -31,7 +31,8 @@ describe("the floors of the house", () => {
       for (const file of await sources(floor)) {
         for (const target of await importsOf(file)) {
           const top = target.split(path.sep)[0] ?? "";
-          if ((above as readonly string[]).includes(top) || top === "test") upward.push(`${file} -> ${target}`);
+          if ((above as readonly string[]).includes(top) || top === "test")
+            upward.push(`${file} -> ${target}`);
         }
       }
       expect(upward).toEqual([]);
