@@ -1,6 +1,7 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
 import { durableObjects, rateLimits } from "../worker/manifest.ts";
+import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
 import type { RateLimitSetting } from "./runtime-environment.ts";
 
 type ScriptBinding = cloudflare.types.input.WorkerVersionBinding;
@@ -26,6 +27,11 @@ export function rateLimitBindings(
       simple: { limit: publicWrites.limit, period: publicWrites.period },
     },
   ];
+}
+
+/** The version-metadata binding: the worker reports its version id in /health. */
+export function versionMetadataBinding(): ScriptBinding[] {
+  return [{ type: "version_metadata", name: VERSION_METADATA_BINDING }];
 }
 
 export function plainTextBindings(vars: Readonly<Record<string, string>>): ScriptBinding[] {

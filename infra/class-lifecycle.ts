@@ -108,6 +108,25 @@ export function exportsFromManifest(manifest: ClassManifest): ExportsDeclaration
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * The live classes of a declaration as one line, e.g. `ChatRoom:sqlite,Counter:sqlite`: two versions whose
+ * signatures differ cannot share traffic or replace each other without a class change (created, deleted, renamed).
+ */
+export function classSignature(exports: ExportsDeclaration): string {
+  return Object.entries(exports)
+    .filter(([, e]) => e.state === undefined || e.state === "expecting-transfer")
+    .map(([name, e]) => `${name}:${e.storage}`)
+    .sort()
+    .join(",");
+}
+
+/** The classes in one signature and not the other, for a message that says which change is in the way. */
+export function signatureDifference(from: string, to: string): { added: string[]; removed: string[] } {
+  const a = new Set(from.split(",").filter(Boolean));
+  const b = new Set(to.split(",").filter(Boolean));
+  return { added: [...b].filter((c) => !a.has(c)), removed: [...a].filter((c) => !b.has(c)) };
+}
+
 /** What this deploy changes, predicted from the declaration and what the script has provisioned. */
 export interface ClassPlan {
   /** Live classes Cloudflare does not have yet: a new namespace each. */

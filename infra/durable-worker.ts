@@ -1,6 +1,12 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { durableObjectBindings, plainTextBindings, rateLimitBindings, secretBindings } from "./bindings.ts";
+import {
+  durableObjectBindings,
+  plainTextBindings,
+  rateLimitBindings,
+  secretBindings,
+  versionMetadataBinding,
+} from "./bindings.ts";
 import type { ExportsDeclaration } from "./class-lifecycle.ts";
 import type { RateLimitSetting } from "./runtime-environment.ts";
 
@@ -19,6 +25,8 @@ export interface DurableWorkerArgs {
   readonly compatibilityFlags: readonly string[];
   /** The Durable Object class lifecycle, derived from worker/manifest.ts (infra/class-lifecycle.ts). */
   readonly exports: ExportsDeclaration;
+  /** The live classes as one line (infra/class-lifecycle.ts classSignature), recorded in the version's message. */
+  readonly classes: string;
   /** Plain-text bindings (environment name, build id, location hint, ...). */
   readonly vars: Readonly<Record<string, string>>;
   /** The public-write rate limit (default: the manifest's). */
@@ -98,13 +106,18 @@ export class DurableWorker extends pulumi.ComponentResource {
         bindings: [
           ...durableObjectBindings(),
           ...rateLimitBindings(args.publicWrites),
+          ...versionMetadataBinding(),
           ...plainTextBindings(args.vars),
           ...secretBindings(args.secrets ?? {}),
         ],
         exports: Object.fromEntries(Object.entries(args.exports).map(([k, v]) => [k, { ...v }])),
         ...(args.smartPlacement ? { placement: { mode: "smart" } } : {}),
-        // The build id names the version in Cloudflare's dashboard and API, so a rollback can find it by build.
-        annotations: { workersTag: args.buildId, workersMessage: `build ${args.buildId}` },
+        // The build id names the version in Cloudflare's dashboard and API, so a rollback can find it by build;
+        // the message records its live classes, so a rollback can tell when a version predates a class change.
+        annotations: {
+          workersTag: args.buildId,
+          workersMessage: `build ${args.buildId} classes ${args.classes}`,
+        },
       },
       replaced,
     );

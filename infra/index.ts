@@ -9,6 +9,7 @@ import { buildWorker } from "./build.ts";
 import { buildGuardRefusal } from "./build-guard.ts";
 import {
   ClassLifecycleError,
+  classSignature,
   exportsFromManifest,
   planClasses,
   refuseUnconsentedDeletion,
@@ -16,7 +17,7 @@ import {
 import { readStackConfig } from "./config.ts";
 import { DurableWorker } from "./durable-worker.ts";
 import { startingPoint } from "./legacy-tags.ts";
-import { readLiveScript } from "./live-script.ts";
+import { previousVersionId, readDeployments, readLiveScript, readVersionBuildId } from "./live-script.ts";
 import { platformBindings } from "./runtime-environment.ts";
 import { environmentForStack } from "./stack-environment.ts";
 
@@ -31,6 +32,7 @@ export default async function main() {
   const build = await buildWorker();
   const live = await readLiveScript(config.accountId, config.workerName);
   const starting = refuseOn(() => startingPoint(live, manifest.legacyMigrations));
+  const deployments = live ? await readDeployments(config.accountId, config.workerName) : [];
   const classPlan = refuseOn(() =>
     planClasses(manifest, starting.kind === "new-script" ? undefined : starting.provisioned),
   );
@@ -63,6 +65,7 @@ export default async function main() {
       compatibilityDate: config.compatibilityDate,
       compatibilityFlags: config.compatibilityFlags,
       exports,
+      classes: classSignature(exports),
       // The same bindings `npm run dev -- --env <stack>` gives Miniflare (infra/stack-environment.ts).
       vars: platformBindings(environmentForStack(config, build.buildId)),
       secrets: { [SECRET_NAMES.adminToken]: config.adminToken },
@@ -76,11 +79,22 @@ export default async function main() {
     { protect: config.protect },
   );
 
+  // The version that served before this one, and its build (a rollback's default target).
+  const previous = worker.versionId.apply(async (current) => {
+    const id = previousVersionId(deployments, current);
+    if (!id) return { id: null, buildId: null };
+    return { id, buildId: (await readVersionBuildId(config.accountId, config.workerName, id)) ?? null };
+  });
+
   return {
     url: worker.url,
     buildId: worker.buildId,
     scriptName: worker.scriptName,
     versionId: worker.versionId,
+    previousVersionId: previous.apply((p) => p.id),
+    previousBuildId: previous.apply((p) => p.buildId),
+    // The live classes this version declares, as its annotation records them (rollback compares them).
+    classes: classSignature(exports),
     // Kept for compatibility: the legacy tag converted scripts keep reporting (/health shows the same).
     migrationTag: manifest.lastLegacyTag(),
     // What this deploy was planned to change (offline), and what Cloudflare reports it did (after `pulumi up`).

@@ -26,3 +26,46 @@ export async function readLiveScript(accountId: string, scriptName: string): Pro
     durableObjectClasses: new Set(classes),
   };
 }
+
+/** One version of a deployment and its share of traffic. */
+export interface DeployedVersion {
+  readonly versionId: string;
+  readonly percentage: number;
+}
+
+/** The script's deployments, newest first, each as its versions (one at 100 %, or two splitting traffic). */
+export async function readDeployments(
+  accountId: string,
+  scriptName: string,
+): Promise<readonly (readonly DeployedVersion[])[]> {
+  const { results } = await cloudflare.getWorkersDeployments({ accountId, scriptName });
+  return results
+    .flatMap((r) => r.deployments)
+    .sort((a, b) => b.createdOn.localeCompare(a.createdOn))
+    .map((d) => d.versions.map((v) => ({ versionId: v.versionId, percentage: v.percentage })));
+}
+
+/** The build id a version was uploaded with (its `workers/tag` annotation, set by infra/durable-worker.ts). */
+export async function readVersionBuildId(
+  accountId: string,
+  scriptName: string,
+  versionId: string,
+): Promise<string | undefined> {
+  const version = await cloudflare.getWorkerVersion({ accountId, workerId: scriptName, versionId });
+  return version.annotations?.workersTag || undefined;
+}
+
+/**
+ * The version that served before `currentVersionId`: the largest share of the newest deployment that does not
+ * consist of the current version alone. Undefined for a first deploy.
+ */
+export function previousVersionId(
+  deployments: readonly (readonly DeployedVersion[])[],
+  currentVersionId: string,
+): string | undefined {
+  for (const versions of deployments) {
+    const main = [...versions].sort((a, b) => b.percentage - a.percentage)[0];
+    if (main && main.versionId !== currentVersionId) return main.versionId;
+  }
+  return undefined;
+}

@@ -1,5 +1,6 @@
 import path from "node:path";
 import * as manifest from "../worker/manifest.ts";
+import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
 import { ROOT, WORKER_ENTRY } from "./build.ts";
 import { type DurableObjectExport, exportsFromManifest } from "./class-lifecycle.ts";
 import { platformBindings } from "./runtime-environment.ts";
@@ -32,6 +33,7 @@ export interface WranglerConfig {
     namespace_id: string;
     simple: { limit: number; period: number };
   }[];
+  readonly version_metadata: { readonly binding: string };
   readonly vars: Readonly<Record<string, string>>;
 }
 
@@ -85,6 +87,7 @@ export function wranglerConfig(
       namespace_id: limiter.namespaceId,
       simple: { limit: settings.publicWrites.limit, period: settings.publicWrites.period },
     })),
+    version_metadata: { binding: VERSION_METADATA_BINDING },
     vars: platformBindings(environmentForStack(settings, options.buildId)),
   };
 }

@@ -6,6 +6,7 @@ import {
   type RateLimitSetting,
 } from "../../infra/runtime-environment.ts";
 import { durableObjects, runtimeDefaults } from "../../worker/manifest.ts";
+import { VERSION_METADATA_BINDING } from "../../worker/platform.ts";
 
 export type { LocalEnvironment, RateLimitSetting };
 
@@ -32,6 +33,8 @@ export function miniflareWorkerOptions(given: LocalEnvironment) {
     compatibilityDate: env.compatibilityDate ?? runtimeDefaults.compatibilityDate,
     compatibilityFlags: [...(env.compatibilityFlags ?? runtimeDefaults.compatibilityFlags)],
     durableObjects: miniflareDurableObjects(),
+    // Miniflare fills the binding with a version id of its own, like Cloudflare does for each version.
+    versionMetadata: VERSION_METADATA_BINDING,
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
     ratelimits: {
       PUBLIC_WRITES: { simple: { limit: env.publicWrites.limit, period: env.publicWrites.period } },

@@ -6,6 +6,8 @@ import { asConfigString, stackConfigFromFiles } from "../../infra/project-file.t
 export const PROJECT = "do-platform";
 export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 export const GET_WORKERS_SCRIPTS = "cloudflare:index/getWorkersScripts:getWorkersScripts";
+export const GET_WORKERS_DEPLOYMENTS = "cloudflare:index/getWorkersDeployments:getWorkersDeployments";
+export const GET_WORKER_VERSION = "cloudflare:index/getWorkerVersion:getWorkerVersion";
 
 export interface RecordedResource {
   readonly type: string;
@@ -47,7 +49,16 @@ export interface MockRunOptions {
    * `migrationTag`: its legacy tag, if it was ever migrated with tags; `classes`: the live Durable Object classes of
    * its `exports` (none for a script still on tagged migrations).
    */
-  readonly live?: { readonly migrationTag?: string; readonly classes?: readonly string[] } | undefined;
+  readonly live?:
+    | {
+        readonly migrationTag?: string;
+        readonly classes?: readonly string[];
+        /** Its deployments, newest first: each the versions it sends traffic to. */
+        readonly deployments?: readonly (readonly { versionId: string; percentage: number }[])[];
+        /** Version id -> the build id it was uploaded with (its `workers/tag` annotation). */
+        readonly versionBuilds?: Readonly<Record<string, string>>;
+      }
+    | undefined;
   /**
    * Outputs of stacks the program reads through a StackReference, by stack name. A stack not listed reports
    * this tree's build as its `buildId` (it runs what is being deployed).
@@ -135,6 +146,19 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
             (options.live.classes ?? []).map((c) => [c, { type: "durable-object", storage: "sqlite" }]),
           );
           return { results: [{ id: scriptName, migrationTag: options.live.migrationTag ?? "", exports }] };
+        }
+        if (args.token === GET_WORKERS_DEPLOYMENTS) {
+          const deployments = (options.live?.deployments ?? []).map((versions, index) => ({
+            id: `deployment-${index}`,
+            // Newest first, as the list is given.
+            createdOn: new Date(Date.UTC(2026, 0, 1) - index * 60_000).toISOString(),
+            versions,
+          }));
+          return { results: [{ deployments }] };
+        }
+        if (args.token === GET_WORKER_VERSION) {
+          const id = String(args.inputs.versionId);
+          return { id, annotations: { workersTag: options.live?.versionBuilds?.[id] ?? "" } };
         }
         throw new Error(`The program invoked ${args.token}, which these mocks do not answer.`);
       },

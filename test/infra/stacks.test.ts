@@ -12,6 +12,11 @@ const liveExports = Object.fromEntries(
     .sort(([a], [b]) => a.localeCompare(b)),
 );
 
+/** The live classes as the version's annotation and the `classes` output record them. */
+const signature = Object.entries(liveExports)
+  .map(([name, e]) => `${name}:${e.storage}`)
+  .join(",");
+
 describe.each([
   ["staging", "wnam", false],
   ["prod", "enam", true],
@@ -34,7 +39,7 @@ describe.each([
           contentSha256: sha256,
         },
       ],
-      annotations: { workersTag: sha256, workersMessage: `build ${sha256}` },
+      annotations: { workersTag: sha256, workersMessage: `build ${sha256} classes ${signature}` },
     });
     expect(version.inputs.bindings).toEqual([
       ...Object.entries(durableObjects).map(([name, d]) => ({
@@ -43,6 +48,7 @@ describe.each([
         className: d.className,
       })),
       { type: "ratelimit", name: "PUBLIC_WRITES", namespaceId: "1001", simple: { limit: 120, period: 60 } },
+      { type: "version_metadata", name: "CF_VERSION_METADATA" },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
       { type: "plain_text", name: "MIGRATION_TAG", text: lastLegacyTag() },
@@ -88,6 +94,10 @@ describe.each([
       buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
       scriptName: `do-platform-${stack}`,
       versionId: `do-platform-${stack}-version-id`,
+      // A first deploy: no version served before this one.
+      previousVersionId: null,
+      previousBuildId: null,
+      classes: signature,
       migrationTag: lastLegacyTag(),
       classLifecycle: {
         starting: "new-script",
@@ -154,6 +164,44 @@ describe.each([
     expect(version.compatibilityFlags).toEqual(["nodejs_compat"]);
     expect(version.compatibilityDate).toBe("2026-03-01");
     expect(version.bindings).toContainEqual({ type: "plain_text", name: "DO_JURISDICTION", text: "eu" });
+  });
+});
+
+describe("versions: the current one and the one before it", () => {
+  const classes = Object.keys(liveExports);
+  it("names the version that served before this deploy, and its build", async () => {
+    const run = await deploy("staging", {
+      live: {
+        classes,
+        // Newest first: a 100 % deployment of v-old, after a split of v-older and v-old.
+        deployments: [
+          [{ versionId: "v-old", percentage: 100 }],
+          [
+            { versionId: "v-older", percentage: 90 },
+            { versionId: "v-old", percentage: 10 },
+          ],
+        ],
+        versionBuilds: { "v-old": "b".repeat(64) },
+      },
+    });
+    expect(run.outputs).toMatchObject({
+      versionId: "do-platform-staging-version-id",
+      previousVersionId: "v-old",
+      previousBuildId: "b".repeat(64),
+    });
+  });
+
+  it("skips deployments of the current version itself (a deploy that changed nothing)", async () => {
+    const run = await deploy("staging", {
+      live: {
+        classes,
+        deployments: [
+          [{ versionId: "do-platform-staging-version-id", percentage: 100 }],
+          [{ versionId: "v-old", percentage: 100 }],
+        ],
+      },
+    });
+    expect(run.outputs).toMatchObject({ previousVersionId: "v-old", previousBuildId: null });
   });
 });
 
