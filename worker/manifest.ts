@@ -119,9 +119,12 @@ export const rateLimits = {
   },
 } as const satisfies Record<string, RateLimitDeclaration>;
 
-/** Runtime defaults; a stack may override them in its config. Local workerd accepts dates up to 2026-05-03. */
+/**
+ * Runtime defaults; a stack may override them in its config. The date is the newest that the workerd running the
+ * tests and `npm run dev` (1.20260815.1, the vitest pool's) accepts: 2026-08-22; a later one fails at start-up.
+ */
 export const runtimeDefaults = {
-  compatibilityDate: "2026-04-20",
+  compatibilityDate: "2026-08-22",
   compatibilityFlags: [] as readonly string[],
 } as const;
 

@@ -1,4 +1,4 @@
-import { Log, LogLevel, Miniflare, type MiniflareOptions } from "miniflare";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
 import { type LocalEnvironment, miniflareWorkerOptions } from "./miniflare-options.ts";
 
 export interface LocalPlatformOptions {
@@ -22,7 +22,9 @@ export interface LocalPlatform {
   dispose(): Promise<void>;
 }
 
-function options(o: LocalPlatformOptions): MiniflareOptions {
+// Written in Miniflare 4's flat option shape (the one the vitest pool's `miniflare` option also takes); Miniflare 5
+// wants its new nested shape, so each use converts with its own convertV4MiniflareOptions.
+function options(o: LocalPlatformOptions): V4MiniflareOptions {
   return {
     ...miniflareWorkerOptions(o.env),
     name: "platform",
@@ -30,7 +32,8 @@ function options(o: LocalPlatformOptions): MiniflareOptions {
     scriptPath: o.bundlePath,
     port: o.port ?? 0,
     host: o.host ?? "127.0.0.1",
-    ...(o.persistTo ? { defaultPersistRoot: o.persistTo } : {}),
+    // Miniflare 5's root for all persisted state (its conversion of v4 options drops v4's defaultPersistRoot).
+    ...(o.persistTo ? { resourcePersistencePath: o.persistTo } : {}),
     // Never fetch Request.cf from Cloudflare: this must run offline.
     cf: false,
     log: new Log(o.verbose ? LogLevel.INFO : LogLevel.WARN),
@@ -40,14 +43,14 @@ function options(o: LocalPlatformOptions): MiniflareOptions {
 /** Runs the built bundle in Miniflare (workerd) on a real port: the local stand-in for an environment. */
 export async function startLocalPlatform(o: LocalPlatformOptions): Promise<LocalPlatform> {
   let current = o;
-  const miniflare = new Miniflare(options(o));
+  const miniflare = new Miniflare(convertV4MiniflareOptions(options(o)));
   const url = await miniflare.ready;
   return {
     url,
     miniflare,
     async reload(next) {
       current = { ...current, ...next };
-      await miniflare.setOptions(options(current));
+      await miniflare.setOptions(convertV4MiniflareOptions(options(current)));
     },
     dispose: () => miniflare.dispose(),
   };

@@ -1,11 +1,11 @@
-import type { WorkerOptions } from "miniflare";
+import type { LegacyWorkerOptions } from "miniflare";
 import {
   type LocalEnvironment,
   platformBindings,
   platformSecrets,
   type RateLimitSetting,
 } from "../../infra/runtime-environment.ts";
-import { durableObjects, runtimeDefaults } from "../../worker/manifest.ts";
+import { durableObjects, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../../worker/platform.ts";
 
 export type { LocalEnvironment, RateLimitSetting };
@@ -37,7 +37,11 @@ export function miniflareWorkerOptions(given: LocalEnvironment) {
     versionMetadata: VERSION_METADATA_BINDING,
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
     ratelimits: {
-      PUBLIC_WRITES: { simple: { limit: env.publicWrites.limit, period: env.publicWrites.period } },
+      // Miniflare 5 requires the namespace id; the deployed binding's, from the manifest.
+      PUBLIC_WRITES: {
+        namespace_id: rateLimits.PUBLIC_WRITES.namespaceId,
+        simple: { limit: env.publicWrites.limit, period: env.publicWrites.period },
+      },
     },
-  } satisfies Partial<WorkerOptions>;
+  } satisfies Partial<LegacyWorkerOptions>;
 }

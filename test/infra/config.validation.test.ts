@@ -44,7 +44,7 @@ describe("validateStackConfig", () => {
         workersDevSubdomain: "acme",
         locationHint: "wnam",
         jurisdiction: undefined,
-        compatibilityDate: "2026-04-20",
+        compatibilityDate: "2026-08-22",
         compatibilityFlags: [],
         smartPlacement: false,
         observability: true,

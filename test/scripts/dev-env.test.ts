@@ -53,7 +53,7 @@ describe("npm run dev -- --env <stack>", () => {
       jurisdiction: null,
     });
     expect(output).toContain("(environment prod, location hint enam, build ");
-    expect(output).toContain("settings of stack prod: compatibility 2026-04-20 []; secrets: ADMIN_TOKEN");
+    expect(output).toContain("settings of stack prod: compatibility 2026-08-22 []; secrets: ADMIN_TOKEN");
   });
 });
 
