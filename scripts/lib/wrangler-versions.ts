@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ROOT } from "../../infra/build.ts";
 import { localStackSettings } from "../../infra/stack-environment.ts";
 import { formatConfigProblems } from "../../infra/stack-settings.ts";
 import { wranglerConfig } from "../../infra/wrangler-config.ts";
@@ -21,7 +21,8 @@ async function wrangler(stack: string, args: readonly string[]): Promise<string>
     const file = path.join(dir, "wrangler.json");
     const config = wranglerConfig(settings.settings, { configDir: dir, buildId: "versions" });
     await writeFile(file, JSON.stringify(config));
-    const bin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
+    // wrangler's package `exports` hide its bin path from require.resolve: take it from the install.
+    const bin = path.join(ROOT, "node_modules/wrangler/bin/wrangler.js");
     return await new Promise((done, fail) =>
       execFile(
         process.execPath,

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../infra/build.ts";
 import { localStackSettings } from "../../infra/stack-environment.ts";
 import { wranglerConfig } from "../../infra/wrangler-config.ts";
 
@@ -19,7 +19,7 @@ const MIN_WRANGLER = [4, 164];
 const MIN_NODE = [22, 12];
 const node = process.env.WRANGLER_JUDGE_NODE ?? process.execPath;
 const wranglerJs =
-  process.env.WRANGLER_JUDGE_WRANGLER ?? createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
+  process.env.WRANGLER_JUDGE_WRANGLER ?? path.join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 const atLeast = (version: string, min: number[]) => {
   const [major = 0, minor = 0] = version.replace(/^v/, "").split(".").map(Number);
