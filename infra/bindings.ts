@@ -1,12 +1,12 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import type { RateLimitSetting } from "../scripts/lib/miniflare-options.ts";
-import { durableObjects, type MigrationSteps, rateLimits } from "../worker/manifest.ts";
-import type { MigrationPlan } from "./migrations.ts";
+import { durableObjects, rateLimits } from "../worker/manifest.ts";
+import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
+import type { RateLimitSetting } from "./runtime-environment.ts";
 
-type ScriptBinding = cloudflare.types.input.WorkersScriptBinding;
+type ScriptBinding = cloudflare.types.input.WorkerVersionBinding;
 
-/** The manifest's Durable Objects as script bindings (same names and classes Miniflare gets). */
+/** The manifest's Durable Objects as version bindings (same names and classes Miniflare gets). */
 export function durableObjectBindings(): ScriptBinding[] {
   return Object.entries(durableObjects).map(([name, declaration]) => ({
     type: "durable_object_namespace",
@@ -28,33 +28,15 @@ export function rateLimitBindings(
   });
 }
 
+/** The version-metadata binding: the worker reports its version id in /health. */
+export function versionMetadataBinding(): ScriptBinding[] {
+  return [{ type: "version_metadata", name: VERSION_METADATA_BINDING }];
+}
+
 export function plainTextBindings(vars: Readonly<Record<string, string>>): ScriptBinding[] {
   return Object.entries(vars).map(([name, text]) => ({ type: "plain_text", name, text }));
 }
 
 export function secretBindings(secrets: Readonly<Record<string, pulumi.Input<string>>>): ScriptBinding[] {
   return Object.entries(secrets).map(([name, text]) => ({ type: "secret_text", name, text }));
-}
-
-function toProviderSteps(steps: MigrationSteps): cloudflare.types.input.WorkersScriptMigrationsStep {
-  return {
-    ...(steps.newSqliteClasses ? { newSqliteClasses: [...steps.newSqliteClasses] } : {}),
-    ...(steps.newClasses ? { newClasses: [...steps.newClasses] } : {}),
-    ...(steps.renamedClasses
-      ? { renamedClasses: steps.renamedClasses.map((r) => ({ from: r.from, to: r.to })) }
-      : {}),
-    ...(steps.deletedClasses ? { deletedClasses: [...steps.deletedClasses] } : {}),
-  };
-}
-
-/** The `migrations` input for the script: the planned steps, or undefined (send nothing) when up to date. */
-export function migrationsInput(
-  plan: MigrationPlan,
-): cloudflare.types.input.WorkersScriptMigrations | undefined {
-  if (plan.kind === "up-to-date") return undefined;
-  return {
-    ...(plan.oldTag ? { oldTag: plan.oldTag } : {}),
-    newTag: plan.newTag,
-    steps: plan.steps.map(toProviderSteps),
-  };
 }

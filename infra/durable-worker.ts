@@ -1,30 +1,32 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import type { RateLimitSetting } from "../scripts/lib/miniflare-options.ts";
 import {
   durableObjectBindings,
-  migrationsInput,
   plainTextBindings,
   rateLimitBindings,
   secretBindings,
+  versionMetadataBinding,
 } from "./bindings.ts";
-import type { MigrationPlan } from "./migrations.ts";
+import type { ExportsDeclaration } from "./class-lifecycle.ts";
+import type { RateLimitSetting } from "./runtime-environment.ts";
 
 export interface DurableWorkerArgs {
-  /** Cloudflare account that owns the script. */
+  /** Cloudflare account that owns the Worker. */
   readonly accountId: pulumi.Input<string>;
-  /** Script name; also the workers.dev host label. */
+  /** The Worker's name (its script name); also the workers.dev host label. */
   readonly scriptName: string;
-  /** The bundle's text (dist/index.js), uploaded as the main module. */
+  /** The bundle's text (dist/index.js), uploaded as the main ES module. */
   readonly content: string;
   /** File name of the main module inside the upload. */
   readonly mainModule: string;
-  /** sha256 of `content`; exported and passed to the worker as BUILD_ID. */
+  /** sha256 of `content`: the module's contentSha256, the version's tag, passed to the worker as BUILD_ID. */
   readonly buildId: string;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: readonly string[];
-  /** The migration plan against the script's live tag (infra/migrations.ts). */
-  readonly migrationPlan: MigrationPlan;
+  /** The Durable Object class lifecycle, derived from worker/manifest.ts (infra/class-lifecycle.ts). */
+  readonly exports: ExportsDeclaration;
+  /** The live classes as one line (infra/class-lifecycle.ts classSignature), recorded in the version's message. */
+  readonly classes: string;
   /** Plain-text bindings (environment name, build id, location hint, ...). */
   readonly vars: Readonly<Record<string, string>>;
   /** The public-write rate limit (default: the manifest's). */
@@ -45,57 +47,91 @@ export interface DurableWorkerArgs {
 }
 
 /**
- * A Worker script with the manifest's Durable Object bindings, its planned migrations, per-environment bindings and
- * settings, and its public route (workers.dev or a custom domain), exporting the environment's URL.
- * Resource options (e.g. `protect`) given to the component apply to every child: Pulumi children inherit them.
+ * A Worker on Cloudflare's current resources: the Worker (name, observability, workers.dev), one immutable
+ * WorkerVersion (the bundle, bindings, compatibility, placement and the `exports` class lifecycle), and a
+ * WorkersDeployment sending 100 % of traffic to that version; plus the custom domain when configured.
+ *
+ * Resource options given to the component apply to every child (Pulumi children inherit them), except `protect`
+ * on the version and the deployment: each deploy replaces them (a version is immutable), which Pulumi refuses
+ * for a protected resource. They are retained on delete instead, so every earlier version stays at Cloudflare
+ * for a rollback; the Worker and its domain carry the stack's `protect`.
  */
 export class DurableWorker extends pulumi.ComponentResource {
-  readonly script: cloudflare.WorkersScript;
+  readonly worker: cloudflare.Worker;
+  readonly version: cloudflare.WorkerVersion;
+  readonly deployment: cloudflare.WorkersDeployment;
   readonly scriptName: pulumi.Output<string>;
   readonly url: pulumi.Output<string>;
   readonly buildId: pulumi.Output<string>;
+  readonly versionId: pulumi.Output<string>;
 
   constructor(name: string, args: DurableWorkerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("platform:cloudflare:DurableWorker", name, {}, opts);
-    const migrations = migrationsInput(args.migrationPlan);
     if (!args.customDomain && !args.workersDevSubdomain) {
       throw new Error(`DurableWorker ${name}: give either customDomain or workersDevSubdomain for its URL.`);
     }
 
-    this.script = new cloudflare.WorkersScript(
-      `${name}-script`,
+    this.worker = new cloudflare.Worker(
+      `${name}-worker`,
       {
         accountId: args.accountId,
-        scriptName: args.scriptName,
-        content: args.content,
+        name: args.scriptName,
+        // Sent explicitly both ways, so turning a setting off really turns it off on the next deploy.
+        observability: { enabled: args.observability },
+        // With a custom domain, workers.dev is switched off rather than left as a second, unadvertised address.
+        // Preview URLs stay off: Cloudflare does not serve them for Workers with Durable Objects.
+        subdomain: { enabled: !args.customDomain, previewsEnabled: false },
+      },
+      { parent: this },
+    );
+
+    const replaced = { parent: this, protect: false, retainOnDelete: true };
+    this.version = new cloudflare.WorkerVersion(
+      `${name}-version`,
+      {
+        accountId: args.accountId,
+        workerId: this.worker.id,
         mainModule: args.mainModule,
+        modules: [
+          {
+            name: args.mainModule,
+            contentType: "application/javascript+module",
+            contentBase64: Buffer.from(args.content, "utf8").toString("base64"),
+            contentSha256: args.buildId,
+          },
+        ],
         compatibilityDate: args.compatibilityDate,
         compatibilityFlags: [...args.compatibilityFlags],
         // One secret binding makes Pulumi treat the whole list as secret (encrypted in state, hidden in diffs).
         bindings: [
           ...durableObjectBindings(),
           ...rateLimitBindings(args.publicWrites),
+          ...versionMetadataBinding(),
           ...plainTextBindings(args.vars),
           ...secretBindings(args.secrets ?? {}),
         ],
-        // Sent explicitly both ways, so turning a setting off really turns it off on the next deploy.
-        observability: { enabled: args.observability },
+        exports: Object.fromEntries(Object.entries(args.exports).map(([k, v]) => [k, { ...v }])),
         ...(args.smartPlacement ? { placement: { mode: "smart" } } : {}),
-        ...(migrations ? { migrations } : {}),
+        // The build id names the version in Cloudflare's dashboard and API, so a rollback can find it by build;
+        // the message records its live classes, so a rollback can tell when a version predates a class change.
+        annotations: {
+          workersTag: args.buildId,
+          workersMessage: `build ${args.buildId} classes ${args.classes}`,
+        },
       },
-      { parent: this },
+      replaced,
     );
 
-    // With a custom domain, workers.dev is switched off rather than left as a second, unadvertised address.
-    const workersDev = new cloudflare.WorkersScriptSubdomain(
-      `${name}-workers-dev`,
+    this.deployment = new cloudflare.WorkersDeployment(
+      `${name}-deployment`,
       {
         accountId: args.accountId,
-        scriptName: this.script.scriptName,
-        enabled: !args.customDomain,
-        previewsEnabled: false,
+        scriptName: this.worker.name,
+        strategy: "percentage",
+        versions: [{ versionId: this.version.id, percentage: 100 }],
+        annotations: { workersMessage: `build ${args.buildId} at 100 %` },
       },
-      { parent: this },
+      replaced,
     );
 
     if (args.customDomain) {
@@ -105,17 +141,24 @@ export class DurableWorker extends pulumi.ComponentResource {
           accountId: args.accountId,
           hostname: args.customDomain.hostname,
           zoneId: args.customDomain.zoneId,
-          service: this.script.scriptName,
+          service: this.worker.name,
         },
-        { parent: this },
+        // A domain routes to the Worker's active deployment: attach it once there is one.
+        { parent: this, dependsOn: [this.deployment] },
       );
       this.url = pulumi.interpolate`https://${domain.hostname}`;
     } else {
-      this.url = pulumi.interpolate`https://${workersDev.scriptName}.${args.workersDevSubdomain}.workers.dev`;
+      this.url = pulumi.interpolate`https://${this.worker.name}.${args.workersDevSubdomain}.workers.dev`;
     }
 
-    this.scriptName = this.script.scriptName;
+    this.scriptName = this.worker.name;
     this.buildId = pulumi.output(args.buildId);
-    this.registerOutputs({ scriptName: this.scriptName, url: this.url, buildId: this.buildId });
+    this.versionId = this.version.id;
+    this.registerOutputs({
+      scriptName: this.scriptName,
+      url: this.url,
+      buildId: this.buildId,
+      versionId: this.versionId,
+    });
   }
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import { ROOT } from "../scripts/lib/build.ts";
+import { ROOT } from "./build.ts";
+import { isPreviewStack } from "./preview-stacks.ts";
 
 /** One key of Pulumi.yaml's project-level `config:` block (Pulumi's ConfigTypeDeclaration). */
 export interface ConfigDeclaration {
@@ -51,6 +52,8 @@ export function readStackFile(stack: string, root = ROOT): Record<string, unknow
   try {
     text = readFileSync(file, "utf8");
   } catch {
+    // A preview stack is made from the template alone: Pulumi.yaml's defaults, no stack file.
+    if (isPreviewStack(stack)) return {};
     throw new Error(
       `No stack file Pulumi.${stack}.yaml: each stack has a Pulumi.<stack>.yaml next to Pulumi.yaml.`,
     );

@@ -6,6 +6,7 @@ import {
   LOCATION_HINTS,
   type LocationHint,
 } from "../worker/platform.ts";
+import { previewProblems } from "./preview-stacks.ts";
 
 /**
  * A stack's settings, validated. Pure data: the Pulumi program, the offline synth and `npm run dev -- --env <stack>`
@@ -323,6 +324,9 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
   }
   const allowBuildMismatch = bool("allowBuildMismatch");
 
+  problems.push(
+    ...previewProblems({ stack, workerName, protect, promotedFrom, customDomain: hostname || undefined }),
+  );
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,

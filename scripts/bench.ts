@@ -6,10 +6,10 @@ import { randomBytes } from "node:crypto";
 import { readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { buildWorker, ROOT } from "../infra/build.ts";
 import type { Benchmark, BenchRow } from "./bench/types.ts";
 import { growthChart } from "./lib/bench-chart.ts";
 import { appendRun, type RecordedRow } from "./lib/bench-results.ts";
-import { buildWorker, ROOT } from "./lib/build.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 

@@ -1,6 +1,6 @@
 // `npm run build`: bundle worker/ into dist/ and print what was built.
 import path from "node:path";
-import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
+import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
 import { parseCli } from "./lib/cli.ts";
 
 parseCli({
@@ -17,7 +17,7 @@ try {
   console.log(`  build id   ${build.buildId}`);
   console.log(`  size       ${kib(build.sizes.raw)} raw, ${kib(build.sizes.gzip)} gzip`);
   console.log(`  exports    ${build.exports.join(", ")}`);
-  console.log(`  migrations up to ${build.migrationTag}`);
+  console.log(`  classes    declared with exports (worker/manifest.ts); legacy tag ${build.migrationTag}`);
 } catch (error) {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
   process.exitCode = 1;

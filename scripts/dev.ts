@@ -4,13 +4,13 @@
 import { createHash } from "node:crypto";
 import { readFileSync, watch } from "node:fs";
 import path from "node:path";
+import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
+import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
-import { BuildError, buildWorker, ROOT } from "./lib/build.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
-import { environmentForStack, localStackSettings } from "./lib/stack-environment.ts";
 
 const cli = {
   name: "dev",
@@ -56,7 +56,7 @@ if (args.env !== undefined) {
     process.exit(2);
   }
 }
-// With --env, the very function the Pulumi program uses for the stack's bindings (scripts/lib/stack-environment.ts).
+// With --env, the very function the Pulumi program uses for the stack's bindings (infra/stack-environment.ts).
 const envFor = (buildId: string): LocalEnvironment =>
   settings
     ? environmentForStack(settings, buildId, secrets)

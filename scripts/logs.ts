@@ -3,7 +3,7 @@
 // (or `npx wrangler login`). Ctrl-C stops.
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { ROOT } from "./lib/build.ts";
+import { ROOT } from "../infra/build.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
 import { tailCommand } from "./lib/logs.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";

@@ -2,7 +2,7 @@
 // generators; without --out it prints it.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { buildOpenApiDocument } from "./lib/openapi.ts";
+import { buildOpenApiDocument } from "../infra/openapi.ts";
 
 const { values } = parseArgs({ options: { out: { type: "string" } } });
 const text = `${JSON.stringify(await buildOpenApiDocument(), null, 2)}\n`;

@@ -1,7 +1,7 @@
 // `npm run promote [-- --from staging --to prod] [--dry-run]`: moves the build staging runs to prod, proven by its
 // sha256 and gated by the test suites and smoke checks. See scripts/lib/promotion.ts for the steps.
 // Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else the stack's secret.
-import { buildWorker } from "./lib/build.ts";
+import { buildWorker } from "../infra/build.ts";
 import { parseCli } from "./lib/cli.ts";
 import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";

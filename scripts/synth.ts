@@ -1,25 +1,28 @@
-// `npm run synth -- <stack> [--live-tag TAG] [--config key=value ...] [--out FILE]`: what `pulumi up -s <stack>`
-// would deploy, computed offline by running the real Pulumi program under Pulumi's mocks (no credentials, no
-// network). JSON on stdout or into --out FILE (resources with secrets redacted, the migration payload for the live
-// tag, the outputs); progress, placeholders and errors on stderr. Exit 1 when the stack would be refused, 2 on bad
+// `npm run synth -- <stack> [--live-tag TAG] [--live-classes A,B] [--config key=value ...] [--out FILE]`: what
+// `pulumi up -s <stack>` would deploy, computed offline by running the real Pulumi program under Pulumi's mocks (no credentials, no
+// network). JSON on stdout or into --out FILE (resources with secrets redacted, the class lifecycle against the
+// deployed script, the outputs); progress, placeholders and errors on stderr. Exit 1 when the stack would be refused, 2 on bad
 // usage. In a pipe, use `npm run -s synth -- ...` (npm prints its own banner on stdout otherwise) or --out.
 import { writeFileSync } from "node:fs";
-import { BuildError } from "./lib/build.ts";
+import { BuildError } from "../infra/build.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
 import { SynthUsageError, synthesize } from "./lib/synth.ts";
 
 const cli = {
   name: "synth",
   usage: [
-    "usage: npm run synth -- <stack> [--live-tag TAG] [--config key=value ...] [--out FILE]",
-    "  <stack>          a stack with a Pulumi.<stack>.yaml (staging, prod)",
-    "  --live-tag TAG   the migration tag the deployed script reports (default: none, a new script)",
+    "usage: npm run synth -- <stack> [--live-tag TAG] [--live-classes A,B] [--config key=value ...] [--out FILE]",
+    "  <stack>          a stack with a Pulumi.<stack>.yaml (staging, prod) or a preview pr-<n>",
+    "  --live-tag TAG   the legacy migration tag the deployed script reports (default: none)",
+    "  --live-classes L the Durable Object classes the deployed script's exports report, comma-separated",
+    "                   (with neither option: a new script)",
     "  --config k=v     a plain setting on top of the stack file, e.g. --config accountId=<your account id>",
     "  --out FILE       write the JSON to FILE instead of stdout",
     "  in a pipe: npm run -s synth -- <stack> | jq .outputs   (-s keeps npm's banner off stdout)",
   ].join("\n"),
   options: {
     "live-tag": { type: "string" },
+    "live-classes": { type: "string" },
     config: { type: "string", multiple: true, default: [] as string[] },
     out: { type: "string" },
   },
@@ -38,9 +41,17 @@ for (const pair of parsed.values.config) {
 console.log = (...args: unknown[]) => console.error(...args);
 console.info = console.log;
 
-console.error(`synth: stack ${stack}, live migration tag ${parsed.values["live-tag"] ?? "(none)"}, offline`);
+const liveTag = parsed.values["live-tag"];
+const liveClasses = parsed.values["live-classes"]?.split(",").filter(Boolean);
+const live =
+  liveTag !== undefined || liveClasses !== undefined
+    ? { ...(liveTag ? { migrationTag: liveTag } : {}), ...(liveClasses ? { classes: liveClasses } : {}) }
+    : undefined;
+console.error(
+  `synth: stack ${stack}, ${live ? `deployed script ${JSON.stringify(live)}` : "a new script"}, offline`,
+);
 try {
-  const result = await synthesize({ stack, liveTag: parsed.values["live-tag"], config });
+  const result = await synthesize({ stack, live, config });
   for (const p of result.placeholders) console.error(`synth: placeholder for ${p.key}: ${p.reason}`);
   const json = `${JSON.stringify(result, null, 2)}\n`;
   if (parsed.values.out) {

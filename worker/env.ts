@@ -35,10 +35,20 @@ export interface PlatformVars {
   readonly WEBHOOK_ALLOW_HTTP?: string;
 }
 
+/** Runtime bindings Cloudflare (and Miniflare locally) fill in; name in worker/platform.ts. */
+export interface RuntimeBindings {
+  /** The answering Worker version: its id, tag and creation time. */
+  readonly CF_VERSION_METADATA?: WorkerVersionMetadata;
+}
+
 /** Secret bindings. */
 export interface PlatformSecrets {
   /** Bearer token for admin routes. Unset = admin routes are disabled, never open. */
   readonly ADMIN_TOKEN?: string;
 }
 
-export type Env = DurableObjectBindings & RateLimitBindings & PlatformVars & PlatformSecrets;
+export type Env = DurableObjectBindings &
+  RateLimitBindings &
+  PlatformVars &
+  RuntimeBindings &
+  PlatformSecrets;

@@ -1,14 +1,18 @@
 /**
- * The one source of truth for the platform's Durable Objects and their migration history.
+ * The one source of truth for the platform's Durable Objects and their class lifecycle.
  *
  * Everything else derives from this file and never re-types it: the worker's `Env` type (worker/env.ts),
  * the Miniflare configuration of `npm run dev` and of every test (scripts/lib/miniflare-options.ts), the Pulumi
- * bindings and migration payload (infra/), and the build's check that every bound class is exported.
+ * bindings and the `exports` declaration (infra/), the generated wrangler configuration, and the build's check that
+ * every bound class is exported.
  *
  * This module is plain data with no runtime imports, so Node (infra, scripts) and workerd can both load it.
  *
- * MIGRATION HISTORY IS APPEND-ONLY. Once a tag has landed on main, treat it as deployed: never edit or reorder a
- * past entry. A new Durable Object class (or a rename, or a deletion) arrives as a new entry with a new tag.
+ * CLASS LIFECYCLE IS DECLARATIVE (Cloudflare's `exports`, https://developers.cloudflare.com/durable-objects/reference/durable-objects-migrations/):
+ * `durableObjects` lists the live classes; `tombstones` lists the classes that were deleted, renamed or
+ * transferred. Cloudflare reconciles the declaration against what it has provisioned, so there is no tag and no
+ * order. A class never silently disappears: remove it from `durableObjects` and add its tombstone in the same
+ * change; the deploy refuses otherwise. A tombstone may go once a deploy reports it in `removableTombstones`.
  */
 
 /** How a Durable Object class stores its state. Only SQLite is used: it is what Cloudflare recommends for new classes. */
@@ -17,24 +21,45 @@ export type StorageKind = "sqlite";
 export interface DurableObjectDeclaration {
   /** The exported class name in the worker bundle. */
   readonly className: string;
-  /** Storage backend; decides `new_sqlite_classes` vs `new_classes` in the migration that creates it. */
+  /** Storage backend, sent as the class's `storage` in `exports`. */
   readonly storage: StorageKind;
   /** One line for humans: shown by the synth and the README. */
   readonly description: string;
+  /**
+   * The receiving side of a cross-Worker transfer: the script whose class of the same name hands its objects to
+   * this one (`state: "expecting-transfer"`). Drop it once the sending script's `transferred` tombstone is deployed.
+   */
+  readonly transferFrom?: string;
 }
 
-/** One step of a migration, in the shape of Cloudflare's migration API (camel-cased as Pulumi spells it). */
-export interface MigrationSteps {
-  readonly newSqliteClasses?: readonly string[];
-  readonly newClasses?: readonly string[];
-  readonly renamedClasses?: readonly { readonly from: string; readonly to: string }[];
-  readonly deletedClasses?: readonly string[];
-}
+/** A class that is no longer live, kept in the declaration so Cloudflare applies (and reports) the change. */
+export type ClassTombstone =
+  | {
+      /** Deletes the class's namespace and every object in it. Needs `allowClassDeletion` on a protected stack. */
+      readonly state: "deleted";
+      readonly note: string;
+    }
+  | {
+      /** Its objects now belong to `renamedTo`, which must be a live class of this Worker. */
+      readonly state: "renamed";
+      readonly renamedTo: string;
+      readonly note: string;
+    }
+  | {
+      /** Its objects move to the class of the same name in script `transferredTo` (which expects the transfer). */
+      readonly state: "transferred";
+      readonly transferredTo: string;
+      readonly note: string;
+    };
 
-export interface MigrationEntry {
-  /** Unique, never reused. Cloudflare stores the last applied tag per script. */
+/** One step of the legacy tagged history, in the shape of Cloudflare's migration API. */
+export interface LegacyMigrationEntry {
   readonly tag: string;
-  readonly steps: MigrationSteps;
+  readonly steps: {
+    readonly newSqliteClasses?: readonly string[];
+    readonly renamedClasses?: readonly { readonly from: string; readonly to: string }[];
+    readonly deletedClasses?: readonly string[];
+  };
 }
 
 /** Binding name -> Durable Object declaration. */
@@ -56,12 +81,22 @@ export const durableObjects = {
   },
 } as const satisfies Record<string, DurableObjectDeclaration>;
 
-/** Append-only. See the note at the top of this file. */
-export const migrations = [
+/**
+ * Class name -> tombstone. Empty while every class that was ever provisioned is still live.
+ * Example: `{ Counter: { state: "renamed", renamedTo: "Tally", note: "issue 42" } }` with `Tally` in durableObjects.
+ */
+export const tombstones: Readonly<Record<string, ClassTombstone>> = {};
+
+/**
+ * FROZEN. The tagged migrations the scripts were deployed with before `exports` replaced them. Never extend it:
+ * new lifecycle goes into `durableObjects` and `tombstones`. It stays for one purpose: a script that still reports
+ * a migration tag is converted to `exports` only from the last tag here (infra/legacy-tags.ts).
+ */
+export const legacyMigrations = [
   { tag: "v1", steps: { newSqliteClasses: ["Counter"] } },
   { tag: "v2", steps: { newSqliteClasses: ["ChatRoom"] } },
   { tag: "v3", steps: { newSqliteClasses: ["Scheduler"] } },
-] as const satisfies readonly MigrationEntry[];
+] as const satisfies readonly LegacyMigrationEntry[];
 
 /** A Workers rate-limiting binding (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/). */
 export interface RateLimitDeclaration {
@@ -107,9 +142,12 @@ export const runtimeDefaults = {
 
 export type DurableObjectBindingName = keyof typeof durableObjects;
 
-/** The tag a fully migrated script reports; /health shows it and the deploy sets it. */
-export function latestMigrationTag(history: readonly MigrationEntry[] = migrations): string {
+/**
+ * The migration tag every script converted from the legacy flow keeps reporting (the last legacy tag). Uploads with
+ * `exports` carry no tag, so it never changes again; /health keeps showing it as `migrationTag` for compatibility.
+ */
+export function lastLegacyTag(history: readonly LegacyMigrationEntry[] = legacyMigrations): string {
   const last = history.at(-1);
-  if (!last) throw new Error("The migration history is empty: add a first entry to worker/manifest.ts");
+  if (!last) throw new Error("worker/manifest.ts: the frozen legacy history is empty");
   return last.tag;
 }

@@ -47,6 +47,12 @@ export const VAR_NAMES = {
 } as const;
 
 /**
+ * The version-metadata binding (https://developers.cloudflare.com/workers/runtime-apis/bindings/version-metadata/):
+ * the id of the Worker version that answers a request, so any client can tell which version served it (/health).
+ */
+export const VERSION_METADATA_BINDING = "CF_VERSION_METADATA";
+
+/**
  * Names of the secret bindings every deployed environment sets (Pulumi stack secrets; locally from the
  * environment or .dev.vars). Never baked into the bundle, never in a stack file in clear text.
  */

@@ -1,4 +1,4 @@
-import type { BuildResult } from "../lib/build.ts";
+import type { BuildResult } from "../../infra/build.ts";
 import type { LocalPlatform } from "../lib/local-platform.ts";
 
 /** What every benchmark gets: the freshly built bundle running in Miniflare on a real port. */

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { ROOT } from "./build.ts";
+import { ROOT } from "../../infra/build.ts";
 
 /** Set for the gate's test run: the global test setup refuses to test any other bundle. */
 export const GATE_BUILD_ID_ENV = "GATE_BUILD_ID";

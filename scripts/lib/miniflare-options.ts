@@ -1,33 +1,14 @@
 import type { LegacyWorkerOptions } from "miniflare";
-import { durableObjects, latestMigrationTag, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
-import { SECRET_NAMES, VAR_NAMES } from "../../worker/platform.ts";
+import {
+  type LocalEnvironment,
+  platformBindings,
+  platformSecrets,
+  type RateLimitSetting,
+} from "../../infra/runtime-environment.ts";
+import { durableObjects, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
+import { VERSION_METADATA_BINDING } from "../../worker/platform.ts";
 
-/** The per-environment values a local worker runs with (the same ones a stack passes as bindings). */
-export interface LocalEnvironment {
-  readonly environment: string;
-  readonly buildId: string;
-  readonly locationHint?: string | undefined;
-  readonly jurisdiction?: string | undefined;
-  readonly compatibilityDate?: string | undefined;
-  readonly compatibilityFlags?: readonly string[] | undefined;
-  /** The public-write rate limit; default: the manifest's for deployed stacks, LOCAL_PUBLIC_WRITES locally. */
-  readonly publicWrites?: RateLimitSetting | undefined;
-  /** Other limiters of the manifest by binding name (tests set small ones); default LOCAL_RATE_LIMIT. */
-  readonly rateLimits?: Partial<Record<RateLimitName, RateLimitSetting>> | undefined;
-  /** Origins CORS allows besides the page's own; empty = same-origin only. */
-  readonly corsAllowedOrigins?: readonly string[] | undefined;
-  /** Hosts webhooks may call; empty = any public host. */
-  readonly webhookAllowedHosts?: readonly string[] | undefined;
-  /** Local runs only: webhooks may use http and loopback receivers. A stack's settings never set it. */
-  readonly webhookAllowHttp?: boolean | undefined;
-  /** Secret: the admin bearer token. Unset = admin routes disabled. */
-  readonly adminToken?: string | undefined;
-}
-
-export interface RateLimitSetting {
-  readonly limit: number;
-  readonly period: 10 | 60;
-}
+export type { LocalEnvironment, RateLimitSetting };
 
 export type RateLimitName = keyof typeof rateLimits;
 
@@ -62,30 +43,6 @@ export function miniflareDurableObjects(): Record<string, { className: string; u
   );
 }
 
-/** Plain-text bindings every environment sets (names from worker/platform.ts). */
-export function platformBindings(env: LocalEnvironment): Record<string, string> {
-  return {
-    [VAR_NAMES.environment]: env.environment,
-    [VAR_NAMES.buildId]: env.buildId,
-    [VAR_NAMES.migrationTag]: latestMigrationTag(),
-    [VAR_NAMES.rateLimitPeriod]: String((env.publicWrites ?? rateLimits.PUBLIC_WRITES).period),
-    ...(env.locationHint ? { [VAR_NAMES.locationHint]: env.locationHint } : {}),
-    ...(env.jurisdiction ? { [VAR_NAMES.jurisdiction]: env.jurisdiction } : {}),
-    ...(env.corsAllowedOrigins?.length
-      ? { [VAR_NAMES.corsAllowedOrigins]: env.corsAllowedOrigins.join(",") }
-      : {}),
-    ...(env.webhookAllowedHosts?.length
-      ? { [VAR_NAMES.webhookAllowedHosts]: env.webhookAllowedHosts.join(",") }
-      : {}),
-    ...(env.webhookAllowHttp ? { [VAR_NAMES.webhookAllowHttp]: "true" } : {}),
-  };
-}
-
-/** Secret bindings (locally plain bindings too; deployed they are `secret_text`). */
-export function platformSecrets(env: LocalEnvironment): Record<string, string> {
-  return env.adminToken ? { [SECRET_NAMES.adminToken]: env.adminToken } : {};
-}
-
 /**
  * Miniflare worker options (without the script) for one environment: the same bindings and Durable Objects a
  * deployed stack gets. Used by `npm run dev`, the artifact tests and the in-runtime test pool.
@@ -96,6 +53,8 @@ export function miniflareWorkerOptions(given: LocalEnvironment) {
     compatibilityDate: env.compatibilityDate ?? runtimeDefaults.compatibilityDate,
     compatibilityFlags: [...(env.compatibilityFlags ?? runtimeDefaults.compatibilityFlags)],
     durableObjects: miniflareDurableObjects(),
+    // Miniflare fills the binding with a version id of its own, like Cloudflare does for each version.
+    versionMetadata: VERSION_METADATA_BINDING,
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
     ratelimits: miniflareRateLimits(env),
   } satisfies Partial<LegacyWorkerOptions>;

@@ -17,7 +17,7 @@ export interface StackOps {
 
 export interface PromotionDeps {
   readonly stacks: StackOps;
-  /** Builds the bundle from this tree (scripts/lib/build.ts). */
+  /** Builds the bundle from this tree (infra/build.ts). */
   build(): Promise<{ readonly buildId: string }>;
   /** The test gate on that bundle; throws with a reason when it fails. */
   runGate(buildId: string): Promise<void>;

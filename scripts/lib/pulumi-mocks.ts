@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
+import { readBuildRecord } from "../../infra/build.ts";
 import { asConfigString, stackConfigFromFiles } from "../../infra/project-file.ts";
-import { readBuildRecord } from "./build.ts";
 
 /** Pulumi's project name (Pulumi.yaml `name`): the namespace of the stack config keys. */
 export const PROJECT = "do-platform";
 export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 export const GET_WORKERS_SCRIPTS = "cloudflare:index/getWorkersScripts:getWorkersScripts";
+export const GET_WORKERS_DEPLOYMENTS = "cloudflare:index/getWorkersDeployments:getWorkersDeployments";
+export const GET_WORKER_VERSION = "cloudflare:index/getWorkerVersion:getWorkerVersion";
 
 export interface RecordedResource {
   readonly type: string;
@@ -16,6 +18,8 @@ export interface RecordedResource {
   readonly secretInputs: readonly string[];
   /** The effective `protect` option: given to the resource, or inherited from its parent as Pulumi does. */
   readonly protect: boolean;
+  /** The effective `retainOnDelete` option (kept at the provider when Pulumi deletes or replaces it). */
+  readonly retainOnDelete: boolean;
 }
 
 export interface MockRun {
@@ -40,8 +44,21 @@ export interface MockRunOptions {
   readonly config?: Readonly<Record<string, unknown>>;
   /** Keys of `config` that are secrets (as `pulumi config set --secret` marks them). */
   readonly secretKeys?: readonly string[];
-  /** The migration tag `getWorkersScripts` reports for the script; undefined = the script does not exist yet. */
-  readonly liveTag?: string | undefined;
+  /**
+   * The deployed script as `getWorkersScripts` reports it; undefined = the script does not exist yet.
+   * `migrationTag`: its legacy tag, if it was ever migrated with tags; `classes`: the live Durable Object classes of
+   * its `exports` (none for a script still on tagged migrations).
+   */
+  readonly live?:
+    | {
+        readonly migrationTag?: string;
+        readonly classes?: readonly string[];
+        /** Its deployments, newest first: each the versions it sends traffic to. */
+        readonly deployments?: readonly (readonly { versionId: string; percentage: number }[])[];
+        /** Version id -> the build id it was uploaded with (its `workers/tag` annotation). */
+        readonly versionBuilds?: Readonly<Record<string, string>>;
+      }
+    | undefined;
   /**
    * Outputs of stacks the program reads through a StackReference, by stack name. A stack not listed reports
    * this tree's build as its `buildId` (it runs what is being deployed).
@@ -56,8 +73,14 @@ export interface MockRunOptions {
 const qualify = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
 const bare = (key: string) => (key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key);
 
-function resolve<T>(value: pulumi.Input<T>): Promise<T> {
-  return new Promise((done) => pulumi.output(value).apply((v) => done(v as T)));
+/** What an output reads as when Pulumi cannot know it yet (`pulumi preview`: a value the provider computes). */
+export const COMPUTED = "[computed]";
+
+async function resolve<T>(value: pulumi.Input<T>): Promise<T | typeof COMPUTED> {
+  const output = pulumi.output(value);
+  // An unknown output never runs its apply callbacks; `isKnown` is the SDK's own (untyped) flag for it.
+  if (!(await (output as unknown as { isKnown: Promise<boolean> }).isKnown)) return COMPUTED;
+  return new Promise((done) => output.apply((v) => done(v as T)));
 }
 
 const isSecretValue = (value: unknown): value is { value: unknown } =>
@@ -78,8 +101,8 @@ function unwrapSecrets(value: unknown): unknown {
 /**
  * Runs the real Pulumi program (infra/index.ts) under Pulumi's mocks, the vendor's unit-test method, inside a
  * stack resource exactly as the CLI's Node.js host runs it. Nothing talks to Cloudflare: every resource the
- * program registers is recorded with its inputs, which of them are secret and its effective `protect`; the one
- * data source it reads (`getWorkersScripts`) answers with `liveTag`.
+ * program registers is recorded with its inputs, which of them are secret and its effective `protect` and
+ * `retainOnDelete`; the one data source it reads (`getWorkersScripts`) answers with `live`.
  *
  * Config is merged as the CLI merges it: Pulumi.yaml defaults, then Pulumi.<stack>.yaml, then `config`.
  */
@@ -118,7 +141,24 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
         invokes.push({ token: args.token, args: args.inputs as Record<string, unknown> });
         if (args.token === GET_WORKERS_SCRIPTS) {
           const scriptName = files.values.workerName || `do-platform-${options.stack}`;
-          return { results: options.liveTag ? [{ id: scriptName, migrationTag: options.liveTag }] : [] };
+          if (!options.live) return { results: [] };
+          const exports = Object.fromEntries(
+            (options.live.classes ?? []).map((c) => [c, { type: "durable-object", storage: "sqlite" }]),
+          );
+          return { results: [{ id: scriptName, migrationTag: options.live.migrationTag ?? "", exports }] };
+        }
+        if (args.token === GET_WORKERS_DEPLOYMENTS) {
+          const deployments = (options.live?.deployments ?? []).map((versions, index) => ({
+            id: `deployment-${index}`,
+            // Newest first, as the list is given.
+            createdOn: new Date(Date.UTC(2026, 0, 1) - index * 60_000).toISOString(),
+            versions,
+          }));
+          return { results: [{ deployments }] };
+        }
+        if (args.token === GET_WORKER_VERSION) {
+          const id = String(args.inputs.versionId);
+          return { id, annotations: { workersTag: options.live?.versionBuilds?.[id] ?? "" } };
         }
         throw new Error(`The program invoked ${args.token}, which these mocks do not answer.`);
       },
@@ -133,6 +173,8 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
   // Resource constructor does it (an unset `protect` takes the parent's), parents being constructed first.
   const protectOf = new Map<pulumi.Resource, boolean>();
   const protectByName = new Map<string, boolean>();
+  const retainOf = new Map<pulumi.Resource, boolean>();
+  const retainByName = new Map<string, boolean>();
   const { default: main } = (await import("../../infra/index.ts")) as {
     default: () => Promise<Record<string, pulumi.Input<unknown>>>;
   };
@@ -145,6 +187,9 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
         const protect = opts.protect ?? inherited ?? false;
         protectOf.set(resource, protect);
         protectByName.set(`${type}::${name}`, protect);
+        const retain = opts.retainOnDelete ?? (opts.parent ? retainOf.get(opts.parent) : false) ?? false;
+        retainOf.set(resource, retain);
+        retainByName.set(`${type}::${name}`, retain);
         return undefined;
       });
       // A failing program is reported to the caller below. Letting it reject the stack's init would also reject
@@ -175,6 +220,7 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
     inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
     secretInputs: Object.keys(r.inputs).filter((key) => isSecretValue(r.inputs[key])),
     protect: protectByName.get(`${r.type}::${r.name}`) ?? false,
+    retainOnDelete: retainByName.get(`${r.type}::${r.name}`) ?? false,
   }));
   return {
     stack: options.stack,

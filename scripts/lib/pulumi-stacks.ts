@@ -1,6 +1,6 @@
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { ROOT } from "../../infra/build.ts";
 import { EXPECTED_BUILD_ID_ENV } from "../../infra/build-guard.ts";
-import { ROOT } from "./build.ts";
 import type { StackOps } from "./promotion.ts";
 import { explainPulumiError, noUrlOutput } from "./pulumi-errors.ts";
 

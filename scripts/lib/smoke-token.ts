@@ -1,4 +1,4 @@
-import { ROOT } from "./build.ts";
+import { ROOT } from "../../infra/build.ts";
 import { readLocalSecrets } from "./local-secrets.ts";
 import { stackConfigValue } from "./pulumi-stacks.ts";
 

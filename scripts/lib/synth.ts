@@ -17,6 +17,8 @@ export interface SynthResource {
   /** Inputs with secret values replaced by "[secret]" and the bundle text by its size and sha256. */
   readonly inputs: Record<string, unknown>;
   readonly protect: boolean;
+  /** Kept at Cloudflare when Pulumi replaces or deletes it (every version stays available for a rollback). */
+  readonly retainOnDelete: boolean;
   /** Inputs Pulumi encrypts in state and hides in previews (one secret binding makes all `bindings` secret). */
   readonly secretInputs: readonly string[];
 }
@@ -26,19 +28,29 @@ export interface SynthResult {
   readonly project: string;
   readonly stack: string;
   readonly placeholders: readonly SynthPlaceholder[];
-  readonly migrations: {
-    /** The live tag the plan was made against (`--live-tag`); null = a script that has none yet. */
-    readonly liveTag: string | null;
-    /** The `migrations` input of the script, or null when nothing is sent (up to date). */
-    readonly payload: unknown;
+  /** The Durable Object class lifecycle of this deploy. */
+  readonly classes: {
+    /** The deployed script the plan was made against (`--live-tag`, `--live-classes`); null = a new script. */
+    readonly live: LiveScriptOption | null;
+    /** The WorkerVersion's `exports` input, derived from worker/manifest.ts (never `migrations`). */
+    readonly exports: unknown;
+    /** The program's `classLifecycle` output: starting point, classes created/deleted/renamed, applied tombstones. */
+    readonly plan: unknown;
   };
   readonly resources: readonly SynthResource[];
   readonly outputs: Record<string, unknown>;
 }
 
+/** A deployed script, as the synth is told about it: its legacy tag and/or its live exported classes. */
+export interface LiveScriptOption {
+  readonly migrationTag?: string;
+  readonly classes?: readonly string[];
+}
+
 export interface SynthOptions {
   readonly stack: string;
-  readonly liveTag?: string | undefined;
+  /** The deployed script as Cloudflare would report it; undefined = a new script. */
+  readonly live?: LiveScriptOption | undefined;
   /** Plain (non-secret) settings on top of the stack file, e.g. a team's accountId. */
   readonly config?: Readonly<Record<string, string>>;
   /** Directory holding Pulumi.yaml and the stack file (default: the repository). */
@@ -114,20 +126,20 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     stack,
     config: overrides,
     secretKeys,
-    liveTag: options.liveTag,
+    live: options.live,
     root: options.root,
   });
   return redact(run, {
     project: files.projectName,
     stack,
     placeholders,
-    liveTag: options.liveTag ?? null,
+    live: options.live ?? null,
   });
 }
 
 function redact(
   run: MockRun,
-  meta: { project: string; stack: string; placeholders: SynthPlaceholder[]; liveTag: string | null },
+  meta: { project: string; stack: string; placeholders: SynthPlaceholder[]; live: LiveScriptOption | null },
 ): SynthResult {
   const secrets = run.config.secretKeys
     .map((key) => run.config.values[key])
@@ -149,9 +161,10 @@ function redact(
     name: r.name,
     inputs: scrub(r.inputs) as Record<string, unknown>,
     protect: r.protect,
+    retainOnDelete: r.retainOnDelete,
     secretInputs: r.secretInputs,
   }));
-  const script = resources.find((r) => r.type === "cloudflare:index/workersScript:WorkersScript");
+  const version = resources.find((r) => r.type === "cloudflare:index/workerVersion:WorkerVersion");
   const outputs = Object.fromEntries(
     Object.entries(run.outputs).map(([key, value]) => [
       key,
@@ -162,7 +175,11 @@ function redact(
     project: meta.project,
     stack: meta.stack,
     placeholders: meta.placeholders,
-    migrations: { liveTag: meta.liveTag, payload: script?.inputs.migrations ?? null },
+    classes: {
+      live: meta.live,
+      exports: version?.inputs.exports ?? null,
+      plan: outputs.classLifecycle ?? null,
+    },
     resources,
     outputs,
   };

@@ -10,7 +10,7 @@ useBuiltPlatform((platform) => {
 });
 
 describe("GET /health", () => {
-  it("reports the environment, the bundle's build id and the migration tag", async () => {
+  it("reports the environment, the bundle's build id, the answering version and the migration tag", async () => {
     const res = await call(base, "/health");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -19,6 +19,8 @@ describe("GET /health", () => {
       buildId: inject("buildId"),
       migrationTag: "v3",
     });
+    // Miniflare's version-metadata binding answers like Cloudflare's: a version id (a UUID).
+    expect(res.body.versionId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 

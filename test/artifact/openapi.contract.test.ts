@@ -1,6 +1,6 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { buildOpenApiDocument, openapiPath } from "../../scripts/lib/openapi.ts";
+import { buildOpenApiDocument, openapiPath } from "../../infra/openapi.ts";
 import { call, useBuiltPlatform } from "../support/platform.ts";
 
 // The contract of issue 17: the document covers exactly the app's routes, is valid OpenAPI 3.1, and is what the

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildOpenApiDocument, type OpenApiDocument } from "../../infra/openapi.ts";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { buildOpenApiDocument, type OpenApiDocument } from "../../scripts/lib/openapi.ts";
 import { mutatedBody, segment, valid } from "../support/arbitraries.ts";
 import { contractProblems } from "../support/contract.ts";
 import { adminHeaders, useBuiltPlatform } from "../support/platform.ts";

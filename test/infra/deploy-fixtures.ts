@@ -11,9 +11,10 @@ export const teamConfig = { accountId: ACCOUNT, workersDevSubdomain: "acme", adm
 
 export const TYPES = {
   stack: "pulumi:pulumi:Stack",
-  worker: "platform:cloudflare:DurableWorker",
-  script: "cloudflare:index/workersScript:WorkersScript",
-  workersDev: "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain",
+  component: "platform:cloudflare:DurableWorker",
+  worker: "cloudflare:index/worker:Worker",
+  version: "cloudflare:index/workerVersion:WorkerVersion",
+  deployment: "cloudflare:index/workersDeployment:WorkersDeployment",
   customDomain: "cloudflare:index/workersCustomDomain:WorkersCustomDomain",
   stackReference: "pulumi:pulumi:StackReference",
 } as const;
@@ -35,9 +36,12 @@ export function resourcesOf(run: MockRun, type: string) {
   return run.resources.filter((r) => r.type === type);
 }
 
-/** The one WorkersScript a run registers, its inputs loosely typed for assertions. */
-export function scriptOf(run: MockRun) {
-  const scripts = resourcesOf(run, TYPES.script);
-  expect(scripts).toHaveLength(1);
-  return scripts[0]!;
+/** The one resource of `type` a run registers, its inputs loosely typed for assertions. */
+export function onlyOf(run: MockRun, type: string) {
+  const found = resourcesOf(run, type);
+  expect(found).toHaveLength(1);
+  return found[0]!;
 }
+
+/** The one WorkerVersion a run uploads: the bundle, bindings, compatibility, placement and `exports`. */
+export const versionOf = (run: MockRun) => onlyOf(run, TYPES.version);

@@ -1,42 +1,41 @@
 import { describe, expect, it } from "vitest";
-import type { MockRun } from "../../scripts/lib/pulumi-mocks.ts";
-import { latestMigrationTag } from "../../worker/manifest.ts";
-import { deploy, scriptOf } from "./deploy-fixtures.ts";
+import { COMPUTED, type MockRun } from "../../scripts/lib/pulumi-mocks.ts";
+import { durableObjects } from "../../worker/manifest.ts";
+import { deploy } from "./deploy-fixtures.ts";
 
-/** Every resource's inputs except the script's `migrations`, keyed by resource name. */
-const withoutMigrations = (run: MockRun) =>
+const classes = Object.values(durableObjects).map((d) => d.className);
+const byName = (run: MockRun) =>
   Object.fromEntries(
-    run.resources.map((r) => {
-      const { migrations: _migrations, ...rest } = r.inputs;
-      return [`${r.type}::${r.name}`, { inputs: rest, secretInputs: r.secretInputs, protect: r.protect }];
-    }),
+    run.resources.map((r) => [
+      `${r.type}::${r.name}`,
+      { inputs: r.inputs, secretInputs: r.secretInputs, protect: r.protect },
+    ]),
   );
 
-// pulumi/pulumi-cloudflare#1215: the provider re-sends its `migrations` input on every update, so a program that
-// always passes the full history fails its second deploy with "migration tag precondition failed".
+// Declarative exports carry no tag and no precondition: the same declaration is sent whatever Cloudflare has, so
+// the second `pulumi up` (the script now reporting its classes) registers exactly what the first did.
 describe.each(["staging", "prod"])("pulumi up twice in a row on stack %s", (stack) => {
-  it("sends the migrations once; the second run, seeing them live, sends none and changes nothing else", async () => {
+  it("sends the same resources the second time, with nothing left to create", async () => {
     const first = await deploy(stack);
-    const sent = scriptOf(first).inputs.migrations as { newTag: string };
-    expect(sent.newTag).toBe(latestMigrationTag());
-
-    // After the first `pulumi up`, Cloudflare reports the tag it applied; the second run reads it.
-    const second = await deploy(stack, { liveTag: sent.newTag });
-    expect(scriptOf(second).inputs).not.toHaveProperty("migrations");
-    expect(second.invokes).toEqual([
-      {
-        token: "cloudflare:index/getWorkersScripts:getWorkersScripts",
-        args: { accountId: expect.any(String) },
-      },
+    const second = await deploy(stack, { live: { classes } });
+    expect(byName(second)).toEqual(byName(first));
+    expect(second.invokes.map((i) => i.token)).toEqual([
+      "cloudflare:index/getWorkersScripts:getWorkersScripts",
+      "cloudflare:index/getWorkersDeployments:getWorkersDeployments",
     ]);
-    expect(withoutMigrations(second)).toEqual(withoutMigrations(first));
-    expect(second.outputs).toEqual(first.outputs);
+    const { classLifecycle: firstPlan, ...firstRest } = first.outputs;
+    const { classLifecycle: secondPlan, ...secondRest } = second.outputs;
+    expect(secondRest).toEqual(firstRest);
+    expect(firstPlan).toMatchObject({ starting: "new-script", created: [...classes].sort() });
+    expect(secondPlan).toMatchObject({ starting: "exports", created: [], deleted: [], renamed: [] });
   });
 
   it("plans the same under `pulumi preview` as under `pulumi up`", async () => {
-    const up = await deploy(stack, { liveTag: latestMigrationTag() });
-    const preview = await deploy(stack, { liveTag: latestMigrationTag(), preview: true });
-    expect(withoutMigrations(preview)).toEqual(withoutMigrations(up));
-    expect(scriptOf(preview).inputs).not.toHaveProperty("migrations");
+    const up = await deploy(stack, { live: { classes } });
+    const preview = await deploy(stack, { live: { classes }, preview: true });
+    expect(byName(preview)).toEqual(byName(up));
+    // What Cloudflare reports only after the upload is, in a preview, not known yet.
+    expect(preview.outputs.exportsReconciliation).toBe(COMPUTED);
+    expect(preview.outputs.classLifecycle).toEqual(up.outputs.classLifecycle);
   });
 });

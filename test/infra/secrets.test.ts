@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { isEncrypted, readStackFile } from "../../infra/project-file.ts";
 import { runProgramUnderMocks } from "../../scripts/lib/pulumi-mocks.ts";
-import { ADMIN_TOKEN, deploy, scriptOf, teamConfig } from "./deploy-fixtures.ts";
+import { ADMIN_TOKEN, deploy, teamConfig, versionOf } from "./deploy-fixtures.ts";
 
 describe.each(["staging", "prod"])("the admin token of stack %s", (stack) => {
   it("reaches the worker as the secret binding ADMIN_TOKEN, and the bindings input is secret", async () => {
     const run = await deploy(stack);
-    const script = scriptOf(run);
+    const script = versionOf(run);
     expect(script.inputs.bindings).toContainEqual({
       type: "secret_text",
       name: "ADMIN_TOKEN",

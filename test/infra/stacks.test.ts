@@ -1,101 +1,156 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OUT_DIR } from "../../scripts/lib/build.ts";
-import { ACCOUNT, deploy, resourcesOf, scriptOf, TYPES, ZONE } from "./deploy-fixtures.ts";
+import { DEFAULT_OUT_DIR } from "../../infra/build.ts";
+import { durableObjects, lastLegacyTag, runtimeDefaults } from "../../worker/manifest.ts";
+import { ACCOUNT, deploy, onlyOf, resourcesOf, TYPES, versionOf, ZONE } from "./deploy-fixtures.ts";
+
+/** The manifest's live classes as the `exports` map must declare them (no tombstone today). */
+const liveExports = Object.fromEntries(
+  Object.values(durableObjects)
+    .map((d) => [d.className, { type: "durable-object", storage: d.storage }] as const)
+    .sort(([a], [b]) => a.localeCompare(b)),
+);
+
+/** The live classes as the version's annotation and the `classes` output record them. */
+const signature = Object.entries(liveExports)
+  .map(([name, e]) => `${name}:${e.storage}`)
+  .join(",");
 
 describe.each([
   ["staging", "wnam", false],
   ["prod", "enam", true],
 ])("stack %s under Pulumi mocks", (stack, hint, protect) => {
-  it("uploads the bundle with the manifest's bindings, the stack's variables and its secret", async () => {
+  it("uploads the bundle as one module with its sha256, the manifest's bindings, the stack's variables and its secret", async () => {
     const run = await deploy(stack);
-    const script = scriptOf(run);
-    const bundle = await readFile(`${DEFAULT_OUT_DIR}/index.js`, "utf8");
-    expect(script.inputs.content).toBe(bundle);
-    expect(run.outputs.buildId).toBe(createHash("sha256").update(bundle).digest("hex"));
-    expect(script.inputs).toMatchObject({
+    const version = versionOf(run);
+    const bundle = await readFile(`${DEFAULT_OUT_DIR}/index.js`);
+    const sha256 = createHash("sha256").update(bundle).digest("hex");
+    expect(run.outputs.buildId).toBe(sha256);
+    expect(version.inputs).toMatchObject({
       accountId: ACCOUNT,
-      scriptName: `do-platform-${stack}`,
+      workerId: `do-platform-${stack}-worker-id`,
       mainModule: "index.js",
+      modules: [
+        {
+          name: "index.js",
+          contentType: "application/javascript+module",
+          contentBase64: bundle.toString("base64"),
+          contentSha256: sha256,
+        },
+      ],
+      annotations: { workersTag: sha256, workersMessage: `build ${sha256} classes ${signature}` },
     });
-    expect(script.inputs.bindings).toEqual([
-      { type: "durable_object_namespace", name: "COUNTER", className: "Counter" },
-      { type: "durable_object_namespace", name: "CHAT_ROOM", className: "ChatRoom" },
-      { type: "durable_object_namespace", name: "SCHEDULER", className: "Scheduler" },
+    expect(version.inputs.bindings).toEqual([
+      ...Object.entries(durableObjects).map(([name, d]) => ({
+        type: "durable_object_namespace",
+        name,
+        className: d.className,
+      })),
       { type: "ratelimit", name: "PUBLIC_WRITES", namespaceId: "1001", simple: { limit: 120, period: 60 } },
       { type: "ratelimit", name: "PUBLIC_READS", namespaceId: "1002", simple: { limit: 600, period: 60 } },
       { type: "ratelimit", name: "ADMIN_ATTEMPTS", namespaceId: "1003", simple: { limit: 30, period: 60 } },
+      { type: "version_metadata", name: "CF_VERSION_METADATA" },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
-      { type: "plain_text", name: "MIGRATION_TAG", text: "v3" },
+      { type: "plain_text", name: "MIGRATION_TAG", text: lastLegacyTag() },
       { type: "plain_text", name: "RATE_LIMIT_PERIOD", text: "60" },
       { type: "plain_text", name: "DO_LOCATION_HINT", text: hint },
       { type: "secret_text", name: "ADMIN_TOKEN", text: expect.any(String) },
     ]);
-    expect(script.secretInputs).toEqual(["bindings"]);
+    expect(version.secretInputs).toEqual(["bindings"]);
+  });
+
+  it("declares the classes with `exports` from the manifest, never `migrations`", async () => {
+    const version = versionOf(await deploy(stack)).inputs;
+    expect(version.exports).toEqual(liveExports);
+    expect(version).not.toHaveProperty("migrations");
   });
 
   it("applies the stack's runtime settings: compatibility, Workers Logs, no Smart Placement", async () => {
-    const script = scriptOf(await deploy(stack)).inputs;
-    expect(script.compatibilityDate).toBe("2026-08-22");
-    expect(script.compatibilityFlags).toEqual([]);
-    expect(script.observability).toEqual({ enabled: true });
-    expect(script).not.toHaveProperty("placement");
+    const run = await deploy(stack);
+    const version = versionOf(run).inputs;
+    expect(version.compatibilityDate).toBe(runtimeDefaults.compatibilityDate);
+    expect(version.compatibilityFlags).toEqual([]);
+    expect(version).not.toHaveProperty("placement");
+    expect(onlyOf(run, TYPES.worker).inputs.observability).toEqual({ enabled: true });
   });
 
-  it("sends every migration to a script that has none, and exports the workers.dev URL", async () => {
+  it("deploys the version at 100 % and exports the workers.dev URL", async () => {
     const run = await deploy(stack);
-    expect(scriptOf(run).inputs.migrations).toEqual({
-      newTag: "v3",
-      steps: [
-        { newSqliteClasses: ["Counter"] },
-        { newSqliteClasses: ["ChatRoom"] },
-        { newSqliteClasses: ["Scheduler"] },
-      ],
+    expect(onlyOf(run, TYPES.worker).inputs).toEqual({
+      accountId: ACCOUNT,
+      name: `do-platform-${stack}`,
+      observability: { enabled: true },
+      subdomain: { enabled: true, previewsEnabled: false },
+    });
+    expect(onlyOf(run, TYPES.deployment).inputs).toEqual({
+      accountId: ACCOUNT,
+      scriptName: `do-platform-${stack}`,
+      strategy: "percentage",
+      versions: [{ versionId: `do-platform-${stack}-version-id`, percentage: 100 }],
+      annotations: { workersMessage: `build ${run.outputs.buildId} at 100 %` },
     });
     expect(run.outputs).toEqual({
       url: `https://do-platform-${stack}.acme.workers.dev`,
       buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
       scriptName: `do-platform-${stack}`,
-      migrationTag: "v3",
+      versionId: `do-platform-${stack}-version-id`,
+      // A first deploy: no version served before this one.
+      previousVersionId: null,
+      previousBuildId: null,
+      classes: signature,
+      migrationTag: lastLegacyTag(),
+      classLifecycle: {
+        starting: "new-script",
+        created: Object.keys(liveExports),
+        deleted: [],
+        renamed: [],
+        transferred: [],
+        appliedTombstones: [],
+      },
+      // Cloudflare reports the reconciliation after a real upload; the mocks upload nothing.
+      exportsReconciliation: null,
       locationHint: hint,
-    });
-    const [workersDev] = resourcesOf(run, TYPES.workersDev);
-    expect(workersDev?.inputs).toMatchObject({
-      accountId: ACCOUNT,
-      scriptName: `do-platform-${stack}`,
-      enabled: true,
     });
     expect(resourcesOf(run, TYPES.customDomain)).toEqual([]);
   });
 
-  it(`${protect ? "protects" : "does not protect"} every resource of the stack`, async () => {
+  it(`${protect ? "protects" : "does not protect"} the Worker; versions and deployments are replaced, and retained`, async () => {
     const run = await deploy(stack);
     // The stack itself and StackReferences (reads of another stack) are not resources the stack owns.
     const owned = run.resources.filter((r) => r.type !== TYPES.stack && r.type !== TYPES.stackReference);
-    expect(owned.map((r) => r.type).sort()).toEqual([TYPES.workersDev, TYPES.script, TYPES.worker].sort());
-    for (const resource of owned)
-      expect({ [resource.name]: resource.protect }).toEqual({ [resource.name]: protect });
+    expect(owned.map((r) => r.type).sort()).toEqual(
+      [TYPES.component, TYPES.worker, TYPES.version, TYPES.deployment].sort(),
+    );
+    const options = Object.fromEntries(
+      owned.map((r) => [r.type, { protect: r.protect, retainOnDelete: r.retainOnDelete }]),
+    );
+    expect(options).toEqual({
+      [TYPES.component]: { protect, retainOnDelete: false },
+      [TYPES.worker]: { protect, retainOnDelete: false },
+      [TYPES.version]: { protect: false, retainOnDelete: true },
+      [TYPES.deployment]: { protect: false, retainOnDelete: true },
+    });
   });
 
   it("serves a custom domain instead of workers.dev when one is configured", async () => {
     const run = await deploy(stack, {
       config: { customDomain: `${stack}.example.com`, customDomainZoneId: ZONE, workersDevSubdomain: "" },
     });
-    const [domain] = resourcesOf(run, TYPES.customDomain);
-    expect(domain?.inputs).toEqual({
+    const domain = onlyOf(run, TYPES.customDomain);
+    expect(domain.inputs).toEqual({
       accountId: ACCOUNT,
       hostname: `${stack}.example.com`,
       zoneId: ZONE,
       service: `do-platform-${stack}`,
     });
-    expect(domain?.protect).toBe(protect);
-    expect(resourcesOf(run, TYPES.workersDev)[0]?.inputs).toMatchObject({ enabled: false });
+    expect(domain.protect).toBe(protect);
+    expect(onlyOf(run, TYPES.worker).inputs.subdomain).toEqual({ enabled: false, previewsEnabled: false });
     expect(run.outputs.url).toBe(`https://${stack}.example.com`);
   });
 
-  it("maps Smart Placement, observability, jurisdiction and compatibility flags to the script", async () => {
+  it("maps Smart Placement, observability, jurisdiction and compatibility flags", async () => {
     const run = await deploy(stack, {
       config: {
         smartPlacement: true,
@@ -105,27 +160,50 @@ describe.each([
         compatibilityDate: "2026-03-01",
       },
     });
-    const script = scriptOf(run).inputs;
-    expect(script.placement).toEqual({ mode: "smart" });
-    expect(script.observability).toEqual({ enabled: false });
-    expect(script.compatibilityFlags).toEqual(["nodejs_compat"]);
-    expect(script.compatibilityDate).toBe("2026-03-01");
-    expect(script.bindings).toContainEqual({ type: "plain_text", name: "DO_JURISDICTION", text: "eu" });
+    const version = versionOf(run).inputs;
+    expect(version.placement).toEqual({ mode: "smart" });
+    expect(onlyOf(run, TYPES.worker).inputs.observability).toEqual({ enabled: false });
+    expect(version.compatibilityFlags).toEqual(["nodejs_compat"]);
+    expect(version.compatibilityDate).toBe("2026-03-01");
+    expect(version.bindings).toContainEqual({ type: "plain_text", name: "DO_JURISDICTION", text: "eu" });
   });
+});
 
-  it("sends only the steps after the live tag, conditioned on it", async () => {
-    const run = await deploy(stack, { liveTag: "v1" });
-    expect(scriptOf(run).inputs.migrations).toEqual({
-      oldTag: "v1",
-      newTag: "v3",
-      steps: [{ newSqliteClasses: ["ChatRoom"] }, { newSqliteClasses: ["Scheduler"] }],
+describe("versions: the current one and the one before it", () => {
+  const classes = Object.keys(liveExports);
+  it("names the version that served before this deploy, and its build", async () => {
+    const run = await deploy("staging", {
+      live: {
+        classes,
+        // Newest first: a 100 % deployment of v-old, after a split of v-older and v-old.
+        deployments: [
+          [{ versionId: "v-old", percentage: 100 }],
+          [
+            { versionId: "v-older", percentage: 90 },
+            { versionId: "v-old", percentage: 10 },
+          ],
+        ],
+        versionBuilds: { "v-old": "b".repeat(64) },
+      },
+    });
+    expect(run.outputs).toMatchObject({
+      versionId: "do-platform-staging-version-id",
+      previousVersionId: "v-old",
+      previousBuildId: "b".repeat(64),
     });
   });
 
-  it("stops the deploy when the live tag is unknown to the history", async () => {
-    await expect(deploy(stack, { liveTag: "v9" })).rejects.toThrow(
-      /reports migration tag "v9", which worker\/manifest.ts does not contain/,
-    );
+  it("skips deployments of the current version itself (a deploy that changed nothing)", async () => {
+    const run = await deploy("staging", {
+      live: {
+        classes,
+        deployments: [
+          [{ versionId: "do-platform-staging-version-id", percentage: 100 }],
+          [{ versionId: "v-old", percentage: 100 }],
+        ],
+      },
+    });
+    expect(run.outputs).toMatchObject({ previousVersionId: "v-old", previousBuildId: null });
   });
 });
 
@@ -147,7 +225,7 @@ describe("prod deploys only the build staging runs", () => {
     const referencedStacks = { "organization/do-platform/staging": { buildId: "e".repeat(64) } };
     const run = await deploy("prod", { referencedStacks, config: { allowBuildMismatch: true } });
     expect(resourcesOf(run, TYPES.stackReference)).toEqual([]);
-    expect(resourcesOf(run, TYPES.script)).toHaveLength(1);
+    expect(resourcesOf(run, TYPES.version)).toHaveLength(1);
   });
 
   it("refuses a build other than the one the promotion tested (PLATFORM_EXPECTED_BUILD_ID)", async () => {
@@ -176,7 +254,7 @@ describe("security settings reach the worker", () => {
         webhookAllowedHosts: ["hooks.example.com", "ci.example.com"],
       },
     });
-    const bindings = scriptOf(run).inputs.bindings as { type: string; name: string }[];
+    const bindings = versionOf(run).inputs.bindings as { type: string; name: string }[];
     expect(bindings).toContainEqual({
       type: "ratelimit",
       name: "PUBLIC_WRITES",

@@ -1,22 +1,22 @@
 import { describe, expect, it } from "vitest";
+import { environmentForStack, localStackSettings } from "../../infra/stack-environment.ts";
 import { miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
-import { environmentForStack, localStackSettings } from "../../scripts/lib/stack-environment.ts";
 import { type SynthResult, synthesize } from "../../scripts/lib/synth.ts";
 import { TYPES } from "./deploy-fixtures.ts";
 
 type Binding = { type: string; name: string; text?: string; className?: string };
-type Payload = { steps: { newSqliteClasses?: string[]; newClasses?: string[] }[] } | null;
+type Exports = Record<string, { type: string; storage?: string }>;
 
 const scriptInputs = (synth: SynthResult) => {
-  const script = synth.resources.find((r) => r.type === TYPES.script);
-  if (!script) throw new Error("the synth has no WorkersScript");
+  const script = synth.resources.find((r) => r.type === TYPES.version);
+  if (!script) throw new Error("the synth has no WorkerVersion");
   return script.inputs as { bindings: Binding[]; compatibilityDate: string; compatibilityFlags: string[] };
 };
 
 // What `npm run synth -- <stack>` says the stack deploys must be what `npm run dev -- --env <stack>` runs:
 // the same Durable Objects (and storage), the same variables, the same secret names, the same runtime settings.
 describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s` agree", (stack) => {
-  it("on bindings, rate limiters, variables, secrets, compatibility and migrated storage", async () => {
+  it("on bindings, rate limiters, variables, secrets, compatibility and declared storage", async () => {
     const synth = await synthesize({ stack });
     const settings = localStackSettings(stack);
     if (!settings.ok) throw new Error(settings.problems.join("\n"));
@@ -24,8 +24,8 @@ describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s
       environmentForStack(settings.settings, synth.outputs.buildId as string, { ADMIN_TOKEN: "local-token" }),
     );
     const script = scriptInputs(synth);
-    const payload = synth.migrations.payload as Payload;
-    const sqlite = new Set(payload?.steps.flatMap((s) => s.newSqliteClasses ?? []));
+    const exports = synth.classes.exports as Exports;
+    const sqlite = new Set(Object.keys(exports).filter((c) => exports[c]?.storage === "sqlite"));
 
     const deployedObjects = Object.fromEntries(
       script.bindings

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { assertBoundClassesExported, BuildError, buildWorker } from "../../scripts/lib/build.ts";
+import { assertBoundClassesExported, BuildError, buildWorker } from "../../infra/build.ts";
 
 const dirs: string[] = [];
 const tempDir = async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/lib/build.ts";
+import { ROOT } from "../../infra/build.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "../../scripts/lib/local-secrets.ts";
 
 const children: ChildProcess[] = [];

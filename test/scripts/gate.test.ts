@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/lib/build.ts";
+import { ROOT } from "../../infra/build.ts";
 import { GATE_SUITES } from "../../scripts/lib/gate.ts";
 
 describe("the promotion gate", () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/lib/build.ts";
+import { ROOT } from "../../infra/build.ts";
 import { PulumiProblem } from "../../scripts/lib/pulumi-errors.ts";
 import { resolveTarget, stackConfigValue } from "../../scripts/lib/pulumi-stacks.ts";
 import { type FakePulumi, type FakeRule, fakePulumi, PULUMI_MESSAGES } from "../support/fake-pulumi.ts";

@@ -3,11 +3,14 @@ import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/lib/build.ts";
+import { ROOT } from "../../infra/build.ts";
 import { REDACTED, SynthUsageError, synthesize } from "../../scripts/lib/synth.ts";
-import { latestMigrationTag } from "../../worker/manifest.ts";
+import { durableObjects, lastLegacyTag } from "../../worker/manifest.ts";
 
-const WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript";
+const WORKER_VERSION = "cloudflare:index/workerVersion:WorkerVersion";
+const classes = Object.values(durableObjects)
+  .map((d) => d.className)
+  .sort();
 type Run = { code: number; stdout: string; stderr: string };
 
 /** Runs `npm run synth -- ...args` as a user would (the script behind it), collecting both streams. */
@@ -57,20 +60,31 @@ describe.each([
       url: `https://do-platform-${stack}.synth-placeholder.workers.dev`,
       buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
       scriptName: `do-platform-${stack}`,
-      migrationTag: latestMigrationTag(),
+      versionId: `do-platform-${stack}-version-id`,
+      previousVersionId: null,
+      previousBuildId: null,
+      classes: expect.stringContaining(":sqlite"),
+      migrationTag: lastLegacyTag(),
+      classLifecycle: expect.objectContaining({ starting: "new-script", created: classes }),
+      exportsReconciliation: null,
       locationHint: hint,
     });
-    expect(result.migrations).toEqual({
-      liveTag: null,
-      payload: { newTag: latestMigrationTag(), steps: expect.any(Array) },
-    });
+    expect(result.classes.live).toBeNull();
+    expect(Object.keys(result.classes.exports).sort()).toEqual(classes);
+    expect(result.classes.plan).toEqual(result.outputs.classLifecycle);
 
-    const script = result.resources.find((r: { type: string }) => r.type === WORKERS_SCRIPT);
+    const script = result.resources.find((r: { type: string }) => r.type === WORKER_VERSION);
     expect(script).toMatchObject({
-      name: `do-platform-${stack}-script`,
-      protect,
+      name: `do-platform-${stack}-version`,
+      protect: false,
+      retainOnDelete: true,
       secretInputs: ["bindings"],
     });
+    expect(script.inputs).not.toHaveProperty("migrations");
+    const worker = result.resources.find(
+      (r: { type: string }) => r.type === "cloudflare:index/worker:Worker",
+    );
+    expect(worker.protect).toBe(protect);
     expect(script.inputs.bindings).toContainEqual({
       type: "plain_text",
       name: "DO_LOCATION_HINT",
@@ -81,19 +95,27 @@ describe.each([
       name: "ADMIN_TOKEN",
       text: REDACTED,
     });
-    expect(script.inputs.content).toMatch(new RegExp(`^\\[\\d+ bytes, sha256 ${result.outputs.buildId}\\]$`));
+    expect(script.inputs.modules[0].contentSha256).toBe(result.outputs.buildId);
+    expect(script.inputs.modules[0].contentBase64).toMatch(/^\[\d+ bytes, sha256 [0-9a-f]{64}\]$/);
     for (const resource of result.resources) {
-      expect(Object.keys(resource).sort()).toEqual(["inputs", "name", "protect", "secretInputs", "type"]);
+      expect(Object.keys(resource).sort()).toEqual([
+        "inputs",
+        "name",
+        "protect",
+        "retainOnDelete",
+        "secretInputs",
+        "type",
+      ]);
     }
   });
 });
 
 describe("npm run synth, refusals", () => {
-  it("stops on a live tag the history does not contain: the message on stderr, nothing on stdout", () => {
+  it("stops on a live tag the legacy history does not contain: the message on stderr, nothing on stdout", () => {
     const { code, stdout, stderr } = runs.unknownTag!;
     expect(code).toBe(1);
     expect(stdout).toBe("");
-    expect(stderr).toMatch(/synth: The deployed script reports migration tag "v99"/);
+    expect(stderr).toMatch(/synth: The deployed script do-platform-staging reports migration tag "v99"/);
   });
 
   it("stops on a misconfigured stack, naming what to set", async () => {
@@ -114,14 +136,15 @@ describe("npm run synth, refusals", () => {
 });
 
 describe("synth with --live-tag and --config", () => {
-  it("sends no migration for a script already at the last tag, and uses the team's account", async () => {
+  it("converts a script at the last legacy tag with exports alone, and uses the team's account", async () => {
     const result = await synthesize({
       stack: "staging",
-      liveTag: latestMigrationTag(),
+      live: { migrationTag: lastLegacyTag() },
       config: { accountId: "0123456789abcdef0123456789abcdef" },
     });
-    expect(result.migrations).toEqual({ liveTag: latestMigrationTag(), payload: null });
-    const script = result.resources.find((r) => r.type === WORKERS_SCRIPT);
+    expect(result.classes.live).toEqual({ migrationTag: lastLegacyTag() });
+    expect(result.classes.plan).toMatchObject({ starting: "convert-from-tags", deleted: [] });
+    const script = result.resources.find((r) => r.type === WORKER_VERSION);
     expect(script?.inputs).not.toHaveProperty("migrations");
     expect(script?.inputs.accountId).toBe("0123456789abcdef0123456789abcdef");
     expect(result.placeholders.map((p) => p.key)).not.toContain("accountId");

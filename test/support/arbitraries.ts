@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { OpenApiDocument } from "../../scripts/lib/openapi.ts";
+import type { OpenApiDocument } from "../../infra/openapi.ts";
 
 /**
  * fast-check arbitraries generated from the OpenAPI document (issue 17): values a schema accepts, and mutations of

@@ -1,6 +1,6 @@
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { buildOpenApiDocument, type OpenApiDocument } from "../../scripts/lib/openapi.ts";
+import { buildOpenApiDocument, type OpenApiDocument } from "../../infra/openapi.ts";
 
 /**
  * Checks answers against the OpenAPI document (issue 17): the status is one the operation lists (or its

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { buildWorker } from "../../scripts/lib/build.ts";
+import { buildWorker } from "../../infra/build.ts";
 import { GATE_BUILD_ID_ENV } from "../../scripts/lib/gate.ts";
 
 /** Builds dist/ once, exactly as `npm run build` does; the artifact tests run that bundle. */

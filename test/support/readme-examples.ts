@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "../../scripts/lib/build.ts";
+import { ROOT } from "../../infra/build.ts";
 
 /** The base URL the README's examples use: the one `npm run dev` listens on. */
 export const README_BASE_URL = "http://127.0.0.1:8787";

@@ -3,7 +3,7 @@ import type * as z from "zod/mini";
 /**
  * The API contract, described beside each router (issue 17). Every router file exports `contract()`, returning the
  * routes it serves with the zod/mini schemas that validate their input (the same objects the handlers use) and the
- * schemas of their answers. `scripts/lib/openapi.ts` turns them into the OpenAPI document at build time.
+ * schemas of their answers. `infra/openapi.ts` turns them into the OpenAPI document at build time.
  *
  * `contract` is a function on purpose: the worker never calls it, so esbuild drops it and every schema only it
  * uses from the bundle. Only the generated document (a string) ships.

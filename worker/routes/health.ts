@@ -3,12 +3,17 @@ import * as z from "zod/mini";
 import type { AppEnv } from "../http/app-env.ts";
 import type { RouteContract } from "../http/contract.ts";
 
-/** `GET /health`: what runs here. Promotion and smoke checks compare `buildId` with the bundle's sha256. */
+/**
+ * `GET /health`: what runs here. Promotion and smoke checks compare `buildId` with the bundle's sha256.
+ * `migrationTag` is kept for compatibility: the last legacy tag, which never changes since classes use `exports`.
+ */
 export const health = new Hono<AppEnv>().get("/health", (c) =>
   c.json({
     status: "ok",
     environment: c.env.ENVIRONMENT,
     buildId: c.env.BUILD_ID,
+    // The Worker version that answered (version-metadata binding): promotion counts answers per version with it.
+    versionId: c.env.CF_VERSION_METADATA?.id ?? null,
     migrationTag: c.env.MIGRATION_TAG,
     locationHint: c.env.DO_LOCATION_HINT ?? null,
     jurisdiction: c.env.DO_JURISDICTION ?? null,

@@ -4,7 +4,7 @@ import type { RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 
 /**
- * The OpenAPI document, generated at build time from the routes' contracts (scripts/lib/openapi.ts) and inlined by
+ * The OpenAPI document, generated at build time from the routes' contracts (infra/openapi.ts) and inlined by
  * esbuild as a string: the worker carries the document, not a generator. Sources run without the build (the
  * in-runtime test pool) have none.
  */

@@ -72,7 +72,7 @@ const when = (at) => {
 
 // Health: what runs here.
 api("GET", "/health").then(
-  (h) => { $("health").textContent = h.environment + " · build " + String(h.buildId).slice(0, 12) + " · migrations " + h.migrationTag; },
+  (h) => { $("health").textContent = h.environment + " · build " + String(h.buildId).slice(0, 12) + " · version " + String(h.versionId).slice(0, 8); },
   (e) => { $("health").textContent = "Health check failed: " + e.message; },
 );
 

@@ -1,10 +1,6 @@
-import { stackConfigFromFiles } from "../../infra/project-file.ts";
-import {
-  type StackConfigResult,
-  type StackSettings,
-  validateStackConfig,
-} from "../../infra/stack-settings.ts";
-import type { LocalEnvironment } from "./miniflare-options.ts";
+import { stackConfigFromFiles } from "./project-file.ts";
+import type { LocalEnvironment } from "./runtime-environment.ts";
+import { type StackConfigResult, type StackSettings, validateStackConfig } from "./stack-settings.ts";
 
 /**
  * A stack's settings for a local run, from Pulumi.yaml and Pulumi.<stack>.yaml alone, validated by the same pure

@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as z from "zod/mini";
-import { componentNames, type RouteContract } from "../../worker/http/contract.ts";
+import { componentNames, type RouteContract } from "../worker/http/contract.ts";
 
 /**
  * Builds the OpenAPI 3.1 document from the contracts every router file exports (`contract()`, see
@@ -11,7 +11,7 @@ import { componentNames, type RouteContract } from "../../worker/http/contract.t
  * Runs in Node at build time only.
  */
 
-export const ROUTES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../worker/routes");
+export const ROUTES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../worker/routes");
 
 /** Every route contract, from every `worker/routes/*.ts` that exports `contract`. */
 export async function loadContracts(dir = ROUTES_DIR): Promise<RouteContract[]> {

@@ -4,10 +4,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
-import { durableObjects, latestMigrationTag } from "../../worker/manifest.ts";
+import { durableObjects, lastLegacyTag } from "../worker/manifest.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_OUT_DIR = path.join(ROOT, "dist");
 export const WORKER_ENTRY = path.join(ROOT, "worker/index.ts");
 export const BUNDLE_FILE = "index.js";
@@ -133,7 +133,7 @@ export async function buildWorker(options: { outDir?: string } = {}): Promise<Bu
     mainModule: BUNDLE_FILE,
     sizes: { raw: bundle.contents.byteLength, gzip: gzipSync(bundle.contents, { level: 9 }).byteLength },
     exports: exportsOf,
-    migrationTag: latestMigrationTag(),
+    migrationTag: lastLegacyTag(),
     esbuildVersion: esbuild.version,
   };
 

@@ -1,0 +1,96 @@
+import path from "node:path";
+import * as manifest from "../worker/manifest.ts";
+import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
+import { ROOT, WORKER_ENTRY } from "./build.ts";
+import { type DurableObjectExport, exportsFromManifest } from "./class-lifecycle.ts";
+import { platformBindings } from "./runtime-environment.ts";
+import { environmentForStack } from "./stack-environment.ts";
+import type { StackSettings } from "./stack-settings.ts";
+
+/**
+ * A wrangler configuration (wrangler.json) for one stack, generated from the manifest and the stack's settings
+ * exactly as the Pulumi program derives its WorkerVersion: same Durable Object bindings and `exports`, same
+ * variables, rate limiter, compatibility, placement and URL. Never kept by hand: `npm run wrangler-config -- <stack>`
+ * writes it (git-ignored) so wrangler's own validator can judge what Pulumi will send, and so `wrangler tail` /
+ * `wrangler dev` work against the stack. Secrets are not in it: wrangler reads them from .dev.vars locally.
+ */
+export interface WranglerConfig {
+  readonly $schema: string;
+  readonly name: string;
+  readonly main: string;
+  readonly account_id?: string;
+  readonly compatibility_date: string;
+  readonly compatibility_flags: readonly string[];
+  readonly workers_dev: boolean;
+  readonly preview_urls: false;
+  readonly routes?: readonly { readonly pattern: string; readonly custom_domain: true }[];
+  readonly observability: { readonly enabled: boolean };
+  readonly placement?: { readonly mode: "smart" };
+  readonly durable_objects: { readonly bindings: readonly { name: string; class_name: string }[] };
+  readonly exports: Readonly<Record<string, Record<string, string>>>;
+  readonly ratelimits: readonly {
+    name: string;
+    namespace_id: string;
+    simple: { limit: number; period: number };
+  }[];
+  readonly version_metadata: { readonly binding: string };
+  readonly vars: Readonly<Record<string, string>>;
+}
+
+/** wrangler's spelling of one `exports` entry (snake_case, as its config schema declares it). */
+function wranglerExport(entry: DurableObjectExport): Record<string, string> {
+  return {
+    type: entry.type,
+    ...(entry.state ? { state: entry.state } : {}),
+    ...(entry.storage ? { storage: entry.storage } : {}),
+    ...(entry.renamedTo ? { renamed_to: entry.renamedTo } : {}),
+    ...(entry.transferredTo ? { transferred_to: entry.transferredTo } : {}),
+    ...(entry.transferFrom ? { transfer_from: entry.transferFrom } : {}),
+  };
+}
+
+/**
+ * The configuration for `settings`, to be written into `configDir` (paths in it are relative to that directory,
+ * as wrangler resolves them). `buildId` is what BUILD_ID reads under wrangler (it bundles the source itself).
+ */
+export function wranglerConfig(
+  settings: StackSettings,
+  options: { readonly configDir: string; readonly buildId: string },
+): WranglerConfig {
+  const relative = (file: string) => path.relative(options.configDir, file).split(path.sep).join("/");
+  const exports = exportsFromManifest(manifest);
+  return {
+    $schema: relative(path.join(ROOT, "node_modules/wrangler/config-schema.json")),
+    name: settings.workerName,
+    main: relative(WORKER_ENTRY),
+    ...(settings.accountId ? { account_id: settings.accountId } : {}),
+    compatibility_date: settings.compatibilityDate,
+    compatibility_flags: [...settings.compatibilityFlags],
+    workers_dev: !settings.customDomain,
+    preview_urls: false,
+    ...(settings.customDomain
+      ? { routes: [{ pattern: settings.customDomain.hostname, custom_domain: true as const }] }
+      : {}),
+    observability: { enabled: settings.observability },
+    ...(settings.smartPlacement ? { placement: { mode: "smart" as const } } : {}),
+    durable_objects: {
+      bindings: Object.entries(manifest.durableObjects).map(([name, d]) => ({
+        name,
+        class_name: d.className,
+      })),
+    },
+    exports: Object.fromEntries(
+      Object.entries(exports).map(([name, entry]) => [name, wranglerExport(entry)]),
+    ),
+    ratelimits: Object.entries(manifest.rateLimits).map(([name, limiter]) => ({
+      name,
+      namespace_id: limiter.namespaceId,
+      simple: { limit: settings.publicWrites.limit, period: settings.publicWrites.period },
+    })),
+    version_metadata: { binding: VERSION_METADATA_BINDING },
+    vars: platformBindings(environmentForStack(settings, options.buildId)),
+  };
+}
+
+/** Where `npm run wrangler-config -- <stack>` writes the configuration (git-ignored). */
+export const wranglerConfigFile = (stack: string, root = ROOT) => path.join(root, `wrangler.${stack}.json`);

@@ -1,0 +1,39 @@
+// `npm run wrangler-config -- <stack>`: writes wrangler.<stack>.json (git-ignored), generated from worker/manifest.ts
+// and the stack's settings, so wrangler's habits work against a stack: `npx wrangler tail -c wrangler.prod.json`,
+// `npx wrangler dev -c wrangler.staging.json`, `npx wrangler deploy --dry-run -c ...`. Pulumi stays the deployer.
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT } from "../infra/build.ts";
+import { localStackSettings } from "../infra/stack-environment.ts";
+import { formatConfigProblems } from "../infra/stack-settings.ts";
+import { wranglerConfig, wranglerConfigFile } from "../infra/wrangler-config.ts";
+
+const usage =
+  "usage: npm run wrangler-config -- <stack>   (writes wrangler.<stack>.json for wrangler tail/dev)";
+let stack: string | undefined;
+try {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h", default: false } },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  if (positionals.length !== 1) throw new Error("give exactly one stack");
+  stack = positionals[0];
+} catch (error) {
+  console.error(`${(error as Error).message}\n${usage}`);
+  process.exit(2);
+}
+const settings = localStackSettings(stack as string);
+if (!settings.ok) {
+  console.error(formatConfigProblems(stack as string, settings.problems));
+  process.exit(1);
+}
+const file = wranglerConfigFile(settings.settings.stack);
+// Under wrangler, BUILD_ID names wrangler's own bundle of the source, which is not a build Pulumi deploys.
+const config = wranglerConfig(settings.settings, { configDir: ROOT, buildId: "wrangler-bundle" });
+await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+console.log(`wrote ${path.relative(ROOT, file)}: npx wrangler tail -c ${path.relative(ROOT, file)}`);

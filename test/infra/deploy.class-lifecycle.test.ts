@@ -1,0 +1,70 @@
+import { describe, expect, it, vi } from "vitest";
+import { deploy, versionOf } from "./deploy-fixtures.ts";
+
+// The real live classes plus two tombstones a future manifest could hold: a class deleted and a class renamed to a
+// live one. Only the program sees this manifest; the bundle and its bindings stay the real ones.
+vi.mock("../../worker/manifest.ts", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../../worker/manifest.ts")>();
+  return {
+    ...actual,
+    tombstones: {
+      Legacy: { state: "deleted", note: "replaced by Scheduler" },
+      Tally: { state: "renamed", renamedTo: "Counter", note: "old name" },
+    },
+  };
+});
+
+const live = ["ChatRoom", "Counter", "Scheduler"];
+
+describe("tombstones in the declaration", () => {
+  it("are sent in `exports` next to the live classes", async () => {
+    const run = await deploy("staging", { live: { classes: [...live, "Legacy", "Tally"] } });
+    expect(versionOf(run).inputs.exports).toMatchObject({
+      Legacy: { type: "durable-object", state: "deleted" },
+      Tally: { type: "durable-object", state: "renamed", renamedTo: "Counter" },
+      Counter: { type: "durable-object", storage: "sqlite" },
+    });
+    expect(run.outputs.classLifecycle).toEqual({
+      starting: "exports",
+      created: [],
+      deleted: ["Legacy"],
+      renamed: [{ from: "Tally", to: "Counter" }],
+      transferred: [],
+      appliedTombstones: [],
+    });
+  });
+
+  it("refuse a deletion on a protected stack (prod), naming the class and the consent flag", async () => {
+    await expect(deploy("prod", { live: { classes: [...live, "Legacy"] } })).rejects.toThrow(
+      /delete the Durable Object class Legacy and every object[\s\S]*pulumi config set allowClassDeletion true -s prod/,
+    );
+  });
+
+  it("apply the deletion on prod with allowClassDeletion", async () => {
+    const run = await deploy("prod", {
+      live: { classes: [...live, "Legacy"] },
+      config: { allowClassDeletion: true },
+    });
+    expect(run.outputs.classLifecycle).toMatchObject({ deleted: ["Legacy"] });
+  });
+
+  it("apply it on an unprotected stack (staging) without the flag", async () => {
+    const run = await deploy("staging", { live: { classes: [...live, "Legacy"] } });
+    expect(run.outputs.classLifecycle).toMatchObject({ deleted: ["Legacy"] });
+  });
+
+  it("do not ask again once applied: the tombstones are reported as applied (removable once Cloudflare agrees)", async () => {
+    const run = await deploy("prod", { live: { classes: live } });
+    expect(run.outputs.classLifecycle).toMatchObject({
+      deleted: [],
+      renamed: [],
+      appliedTombstones: ["Legacy", "Tally"],
+    });
+  });
+
+  it("refuse a provisioned class that is neither live nor tombstoned", async () => {
+    await expect(deploy("staging", { live: { classes: [...live, "Ghost"] } })).rejects.toThrow(
+      /has the Durable Object class Ghost, which worker\/manifest.ts neither binds nor tombstones/,
+    );
+  });
+});
