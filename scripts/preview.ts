@@ -4,30 +4,28 @@
 // CLOUDFLARE_ACCOUNT_ID, WORKERS_DEV_SUBDOMAIN (and CLOUDFLARE_API_TOKEN for the provider); the admin token is a
 // fresh random secret per preview.
 import { randomBytes } from "node:crypto";
-import { parseArgs } from "node:util";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import { ROOT } from "../infra/build.ts";
 import { previewStackName } from "../infra/preview-stacks.ts";
+import { parseCli, usageError } from "./lib/cli.ts";
 
-const usage = "usage: npm run preview -- up <pull-request-number> | destroy <pull-request-number>";
-let action: string;
+const cli = {
+  name: "preview",
+  usage:
+    "usage: npm run preview -- up <pull-request-number> | destroy <pull-request-number>\n" +
+    "  up        create or update the preview stack pr-<n> and print its URL\n" +
+    "  destroy   delete pr-<n>'s script, its Durable Objects and the stack",
+  options: {},
+  positionals: { min: 2, max: 2 },
+} as const;
+const [action, number] = parseCli(cli).positionals as [string, string];
+if (action !== "up" && action !== "destroy")
+  usageError(cli, `the action is up or destroy, got ${JSON.stringify(action)}`);
 let stackName: string;
 try {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { help: { type: "boolean", short: "h", default: false } },
-  });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  const [verb, number, ...rest] = positionals;
-  if ((verb !== "up" && verb !== "destroy") || !number || rest.length > 0) throw new Error("bad arguments");
-  action = verb;
   stackName = previewStackName(number);
 } catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
+  usageError(cli, (error as Error).message);
 }
 
 const onOutput = (text: string) => process.stdout.write(text);

@@ -1,30 +1,21 @@
 // `npm run rollback -- <stack> [--to <version-id | build-id>]`: a deployment at 100 % of an earlier version (by
 // default the one before the live one): no build, no upload. Refuses a version from before a Durable Object class
 // change of the live one. See scripts/lib/rollback.ts.
-import { parseArgs } from "node:util";
+import { parseCli } from "./lib/cli.ts";
 import { stackOutputs } from "./lib/pulumi-stacks.ts";
 import { rollback } from "./lib/rollback.ts";
 import { wranglerVersionOps } from "./lib/wrangler-versions.ts";
 
-const usage = "usage: npm run rollback -- <stack> [--to <version-id | build-id>]";
-let stack: string;
-let to: string | undefined;
-try {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { to: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
-  });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  if (positionals.length !== 1) throw new Error("give exactly one stack");
-  stack = positionals[0] as string;
-  to = values.to;
-} catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
-}
+const { positionals, values } = parseCli({
+  name: "rollback",
+  usage:
+    "usage: npm run rollback -- <stack> [--to <version-id | build-id>]\n" +
+    "  --to   the version to go back to, by version id or build id (default: the one before the live one)",
+  options: { to: { type: "string" } },
+  positionals: { min: 1, max: 1 },
+});
+const stack = positionals[0]!;
+const to = values.to;
 const outcome = await rollback(
   { stack, to },
   {

@@ -3,33 +3,22 @@
 // `npx wrangler dev -c wrangler.staging.json`, `npx wrangler deploy --dry-run -c ...`. Pulumi stays the deployer.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ROOT } from "../infra/build.ts";
 import { localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems } from "../infra/stack-settings.ts";
 import { wranglerConfig, wranglerConfigFile } from "../infra/wrangler-config.ts";
+import { parseCli } from "./lib/cli.ts";
 
-const usage =
-  "usage: npm run wrangler-config -- <stack>   (writes wrangler.<stack>.json for wrangler tail/dev)";
-let stack: string | undefined;
-try {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { help: { type: "boolean", short: "h", default: false } },
-  });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  if (positionals.length !== 1) throw new Error("give exactly one stack");
-  stack = positionals[0];
-} catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
-}
-const settings = localStackSettings(stack as string);
+const { positionals } = parseCli({
+  name: "wrangler-config",
+  usage: "usage: npm run wrangler-config -- <stack>   (writes wrangler.<stack>.json for wrangler tail/dev)",
+  options: {},
+  positionals: { min: 1, max: 1 },
+});
+const stack = positionals[0]!;
+const settings = localStackSettings(stack);
 if (!settings.ok) {
-  console.error(formatConfigProblems(stack as string, settings.problems));
+  console.error(formatConfigProblems(stack, settings.problems));
   process.exit(1);
 }
 const file = wranglerConfigFile(settings.settings.stack);

@@ -47,8 +47,13 @@ const steps = jobs.flatMap(({ where, job }) =>
 const usesSecrets = (value: unknown) => /\bsecrets\./.test(JSON.stringify(value ?? {}));
 const environmentOf = (job: Job) =>
   typeof job.environment === "string" ? job.environment : job.environment?.name;
-/** The only commands that may hold a credential: the deploy, the smoke checks, the promotion. */
-const CREDENTIALED_RUN = /^(?:pulumi up\b|npm run smoke\b|npm run promote\b)/;
+/**
+ * The only commands that may hold a credential: the deploy, the smoke checks, the promotion and its policy
+ * preview, and a pull request's preview stack.
+ */
+const CREDENTIALED_RUN = /^(?:pulumi (?:up|preview)\b|npm run (?:smoke|promote|preview)\b)/;
+/** The environments that hold credentials, each with its own (never repository-wide) secrets. */
+const DEPLOY_ENVIRONMENTS = /^(?:staging|production|preview)$/;
 
 describe("deploy workflows and their credentials", () => {
   it("finds the workflows", () => {
@@ -81,7 +86,7 @@ describe("deploy workflows and their credentials", () => {
 
   it("a job that may ask for an OIDC token is one that deploys from a protected environment", () => {
     for (const { where, job } of jobs.filter(({ job }) => job.permissions?.["id-token"] === "write")) {
-      expect(environmentOf(job), where).toMatch(/^(?:staging|production)$/);
+      expect(environmentOf(job), where).toMatch(DEPLOY_ENVIRONMENTS);
     }
     for (const { file, workflow } of workflows)
       expect(workflow.permissions?.["id-token"], file).toBeUndefined();
@@ -98,11 +103,11 @@ describe("deploy workflows and their credentials", () => {
     for (const { where, job } of jobs) {
       if (!job.steps.some((step) => usesSecrets(step.env))) continue;
       expect(environmentOf(job), `${where} reads secrets outside an environment`).toMatch(
-        /^(?:staging|production)$/,
+        DEPLOY_ENVIRONMENTS,
       );
     }
-    const staging = jobs.filter(({ job }) => environmentOf(job) === "staging");
-    for (const { where, job } of staging)
+    const notProd = jobs.filter(({ job }) => ["staging", "preview"].includes(environmentOf(job) ?? ""));
+    for (const { where, job } of notProd)
       expect(JSON.stringify(job), where).not.toContain("ADMIN_TOKEN_PROD");
   });
 
@@ -128,6 +133,16 @@ describe("deploy workflows and their credentials", () => {
           `steps.${login?.id}.outputs.pulumi-access-token`,
         );
       }
+    }
+  });
+
+  it("deploys a pull request's preview only from the repository itself, never from a fork", () => {
+    const previews = jobs.filter(({ job }) => environmentOf(job) === "preview");
+    expect(previews.length).toBeGreaterThan(0);
+    for (const { where, job } of previews) {
+      expect(job.if?.replace(/\s+/g, " "), where).toContain(
+        "github.event.pull_request.head.repo.full_name == github.repository",
+      );
     }
   });
 
