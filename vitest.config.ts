@@ -1,6 +1,14 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
+import { miniflareAuxiliaryWorkers, miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
+
+const inRuntimeEnvironment = {
+  environment: "test",
+  buildId: "in-runtime-test",
+  locationHint: "weur",
+  adminToken: "in-runtime-admin-token",
+  webhookAllowHttp: true,
+};
 
 export default defineConfig({
   test: {
@@ -11,13 +19,10 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             main: "./worker/index.ts",
-            miniflare: miniflareWorkerOptions({
-              environment: "test",
-              buildId: "in-runtime-test",
-              locationHint: "weur",
-              adminToken: "in-runtime-admin-token",
-              webhookAllowHttp: true,
-            }),
+            miniflare: {
+              ...miniflareWorkerOptions(inRuntimeEnvironment),
+              workers: miniflareAuxiliaryWorkers(inRuntimeEnvironment),
+            },
           }),
         ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },

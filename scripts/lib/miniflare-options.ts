@@ -7,6 +7,7 @@ import {
 } from "../../infra/runtime-environment.ts";
 import { durableObjects, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../../worker/platform.ts";
+import { localRateLimitWorkerName, localRateLimitWorkers } from "./local-rate-limit.ts";
 
 export type { LocalEnvironment, RateLimitSetting };
 
@@ -16,10 +17,8 @@ export type RateLimitName = keyof typeof rateLimits;
 export const LOCAL_RATE_LIMIT: RateLimitSetting = { limit: 1_000_000, period: 60 };
 export const LOCAL_PUBLIC_WRITES: RateLimitSetting = LOCAL_RATE_LIMIT;
 
-/** Every rate limiter of the manifest for Miniflare: the given setting, else the generous local one. */
-export function miniflareRateLimits(
-  env: LocalEnvironment,
-): Record<string, { namespace_id: string; simple: RateLimitSetting }> {
+/** Every rate limiter of the manifest with its local setting: the given one, else the generous local one. */
+export function localRateLimits(env: LocalEnvironment): Record<RateLimitName, RateLimitSetting> {
   const given: Partial<Record<RateLimitName, RateLimitSetting>> = {
     ...(env.publicWrites ? { PUBLIC_WRITES: env.publicWrites } : {}),
     ...env.rateLimits,
@@ -27,10 +26,17 @@ export function miniflareRateLimits(
   return Object.fromEntries(
     (Object.keys(rateLimits) as RateLimitName[]).map((name) => {
       const { limit, period } = given[name] ?? LOCAL_RATE_LIMIT;
-      // Miniflare 5 requires the namespace id: the deployed binding's, from the manifest.
-      return [name, { namespace_id: rateLimits[name].namespaceId, simple: { limit, period } }];
+      return [name, { limit, period }];
     }),
-  );
+  ) as Record<RateLimitName, RateLimitSetting>;
+}
+
+/**
+ * The workers of a local platform besides the platform's own: one in-memory rate limiter per limiter
+ * (scripts/lib/local-rate-limit.ts says why not Miniflare's). Give them to Miniflare's `workers` after the platform.
+ */
+export function miniflareAuxiliaryWorkers(env: LocalEnvironment) {
+  return localRateLimitWorkers(localRateLimits(env));
 }
 
 /** Durable Object bindings for Miniflare, from the manifest. */
@@ -56,6 +62,9 @@ export function miniflareWorkerOptions(given: LocalEnvironment) {
     // Miniflare fills the binding with a version id of its own, like Cloudflare does for each version.
     versionMetadata: VERSION_METADATA_BINDING,
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
-    ratelimits: miniflareRateLimits(env),
+    // Each limiter binding is a service binding to its in-memory stand-in (miniflareAuxiliaryWorkers).
+    serviceBindings: Object.fromEntries(
+      Object.keys(rateLimits).map((name) => [name, localRateLimitWorkerName(name)]),
+    ),
   } satisfies Partial<LegacyWorkerOptions>;
 }
