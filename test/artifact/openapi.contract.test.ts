@@ -2,6 +2,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { buildOpenApiDocument, openapiPath } from "../../infra/openapi.ts";
 import { ChatClient } from "../../scripts/lib/chat-client.ts";
+import type { ServerFrame } from "../../worker/chat/protocol.ts";
 import { call, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 
 // The contract of issue 17: the document covers exactly the app's routes, is valid OpenAPI 3.1, and is what the
@@ -50,7 +51,8 @@ describe("the OpenAPI document", () => {
 
     it("describes the WebSocket frames the room really sends, and its member pages as they are", async () => {
       const doc = await buildOpenApiDocument();
-      const text = String((doc.paths["/api/rooms/{name}/ws"]?.get as { description?: string }).description);
+      const upgrade = doc.paths["/api/rooms/{name}/ws"]?.get as { description?: string } | undefined;
+      const text = String(upgrade?.description);
       // The server's frames only: the client's `{"type":"message","text"}` is spelled before them.
       const server = text.slice(text.indexOf("Server:"));
       /** The description's spelling of a server frame: `{"type":"<type>",...}`, up to its closing backtick. */
@@ -64,7 +66,7 @@ describe("the OpenAPI document", () => {
       };
       try {
         const alice = await join("alice", "10.9.0.1");
-        const frames = [await alice.nextOf("welcome")];
+        const frames: ServerFrame[] = [await alice.nextOf("welcome")];
         await join("bob", "10.9.0.2");
         frames.push(await alice.nextOf("presence"));
         alice.sendMessage("hello");
