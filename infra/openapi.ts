@@ -119,16 +119,24 @@ function operation(route: RouteContract, components: Components): Json {
     };
   }
   const shared = (name: string) => ({ $ref: `#/components/responses/${name}` });
+  // What worker/app.ts's middleware in front of every /api/ route adds: writes (any method but GET) and WebSocket
+  // upgrades from another origin are refused (403); a write's body must be JSON (415) and at most 64 KiB (413);
+  // reads (GETs that are not upgrades) spend the per-client read limit (429).
+  const api = route.path.startsWith("/api/");
+  const write = route.method !== "get";
+  const upgrade = 101 in route.ok;
   if (parameters.length || route.body) responses[400] = shared("BadRequest");
   if (route.admin) {
     responses[401] = shared("Unauthorized");
     responses[503] = shared("AdminDisabled");
   }
-  if (route.body) {
+  if (api && (write || upgrade)) responses[403] = shared("ForbiddenOrigin");
+  if (route.body || (api && write)) {
     responses[413] = shared("TooLarge");
     responses[415] = shared("NotJson");
   }
-  if (route.rateLimited) responses[429] = shared("RateLimited");
+  // Public writes and upgrades spend the write limit, admin routes an attempt when they present a credential.
+  if (route.rateLimited || route.admin || (api && !write && !upgrade)) responses[429] = shared("RateLimited");
   for (const [status, description] of Object.entries(route.errors ?? {})) {
     responses[status] = errorResponse(description);
   }
@@ -178,7 +186,8 @@ export async function buildOpenApiDocument(
       version: options.version ?? "0.1.0",
       description:
         'Every refusal is JSON: `{"error":{"code","message"}}`. Names are 1-64 of `A-Za-z0-9_.-`. ' +
-        "Public writes are rate limited per client (429, Retry-After).",
+        "Reads and writes under /api/ are rate limited per client (429, Retry-After). No path ends in a slash " +
+        "(404). Writes and WebSocket upgrades from another origin are refused (403 `forbidden_origin`).",
     },
     components: {
       securitySchemes: { admin: { type: "http", scheme: "bearer", description: "The ADMIN_TOKEN secret." } },
@@ -198,7 +207,16 @@ export async function buildOpenApiDocument(
       },
       responses: {
         Error: { description: "Refused.", content: json(ERROR_REF) },
-        BadRequest: { description: "Invalid input.", content: json(ERROR_REF) },
+        BadRequest: {
+          description:
+            "Invalid input; for a body also `invalid_body` (JSON nested deeper than 64 levels) and `body_aborted` " +
+            "(the client stopped sending it).",
+          content: json(ERROR_REF),
+        },
+        ForbiddenOrigin: {
+          description: "`forbidden_origin`: a write or upgrade from a page on another origin.",
+          content: json(ERROR_REF),
+        },
         TooLarge: { description: "Body over 64 KiB.", content: json(ERROR_REF) },
         NotJson: { description: "Body not application/json.", content: json(ERROR_REF) },
         AdminDisabled: {
@@ -211,7 +229,7 @@ export async function buildOpenApiDocument(
           content: json(ERROR_REF),
         },
         RateLimited: {
-          description: "`rate_limited`: too many requests from this client.",
+          description: "`rate_limited`: too many reads, writes or admin attempts from this client.",
           headers: { "Retry-After": { description: "Seconds to wait.", schema: { type: "integer" } } },
           content: json(ERROR_REF),
         },

@@ -1,7 +1,9 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { buildOpenApiDocument, openapiPath } from "../../infra/openapi.ts";
-import { call, useBuiltPlatform } from "../support/platform.ts";
+import { ChatClient } from "../../scripts/lib/chat-client.ts";
+import type { ServerFrame } from "../../worker/chat/protocol.ts";
+import { call, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 
 // The contract of issue 17: the document covers exactly the app's routes, is valid OpenAPI 3.1, and is what the
 // built worker serves.
@@ -45,6 +47,45 @@ describe("the OpenAPI document", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
       expect(res.body).toEqual(await buildOpenApiDocument());
+    });
+
+    it("describes the WebSocket frames the room really sends, and its member pages as they are", async () => {
+      const doc = await buildOpenApiDocument();
+      const upgrade = doc.paths["/api/rooms/{name}/ws"]?.get as { description?: string } | undefined;
+      const text = String(upgrade?.description);
+      // The server's frames only: the client's `{"type":"message","text"}` is spelled before them.
+      const server = text.slice(text.indexOf("Server:"));
+      /** The description's spelling of a server frame: `{"type":"<type>",...}`, up to its closing backtick. */
+      const described = (type: string) => new RegExp(`\`\\{"type":"${type}"[^\`]*\``).exec(server)?.[0] ?? "";
+      const room = uniqueName("doc-room");
+      const clients: ChatClient[] = [];
+      const join = async (user: string, ip: string) => {
+        const client = await ChatClient.connect(base, room, user, { headers: { "cf-connecting-ip": ip } });
+        clients.push(client);
+        return client;
+      };
+      try {
+        const alice = await join("alice", "10.9.0.1");
+        const frames: ServerFrame[] = [await alice.nextOf("welcome")];
+        await join("bob", "10.9.0.2");
+        frames.push(await alice.nextOf("presence"));
+        alice.sendMessage("hello");
+        frames.push(await alice.nextOf("message"));
+        alice.send({ type: "nonsense" });
+        frames.push(await alice.nextOf("error"));
+        for (const frame of frames) {
+          const spelled = described(frame.type);
+          expect(spelled, `the description has no ${frame.type} frame`).not.toBe("");
+          for (const key of Object.keys(frame)) {
+            expect(spelled, `the ${frame.type} frame's "${key}"`).toContain(`"${key}"`);
+          }
+        }
+        // Checked against the document by call(), as every answer here is.
+        const members = await call(base, `/api/rooms/${room}/members`);
+        expect(members.body).toEqual({ room, count: 2, members: ["alice", "bob"], next: null });
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
     });
   });
 });

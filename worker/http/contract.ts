@@ -28,7 +28,10 @@ export interface RouteContract {
   readonly errors?: Readonly<Record<number, string>>;
   /** `Authorization: Bearer <ADMIN_TOKEN>`: adds the bearer scheme, 401 and 503 `admin_not_configured`. */
   readonly admin?: boolean;
-  /** Rate limited per client: adds 429 with Retry-After. */
+  /**
+   * A public write (or upgrade) limited per client: adds 429 with Retry-After. Reads under /api/ (their own limit)
+   * and admin routes (the attempt limit) get it without asking, as the app's middleware does.
+   */
   readonly rateLimited?: boolean;
 }
 

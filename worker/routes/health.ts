@@ -27,6 +27,8 @@ export function contract(): RouteContract[] {
     status: z.literal("ok"),
     environment: z.string(),
     buildId: z.string(),
+    // null where the runtime has no version metadata (a local run without the binding).
+    versionId: nullableString,
     migrationTag: z.string(),
     locationHint: nullableString,
     jurisdiction: nullableString,

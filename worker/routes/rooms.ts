@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import { CHAT_LIMITS, isUserName, USER_PATTERN, USER_RULE } from "../chat/protocol.ts";
+import { CHAT_LIMITS, IDLE_CLOSE_CODE, isUserName, USER_PATTERN, USER_RULE } from "../chat/protocol.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
@@ -122,18 +122,30 @@ export function contract(): RouteContract[] {
       path: "/api/rooms/:name/ws",
       summary: "Join the room over a WebSocket",
       description:
-        "Upgrade with `Upgrade: websocket`. Frames are JSON text. Client: " +
-        '`{"type":"message","text"}` (text not blank, at most 4096 UTF-8 bytes; 20 frames per 10 s), ' +
-        '`{"type":"ping"}` (answered `{"type":"pong"}`). Server: `{"type":"welcome","you","members":[...],"history":[message]}`, ' +
-        '`{"type":"message","id","user","text","at"}`, `{"type":"join"|"leave","user"}`, `{"type":"error","code","message"}`.',
+        "Upgrade with `Upgrade: websocket` (and `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`). A name in use " +
+        "takes another socket only with `?resumeKey=` from its own welcome. Frames are JSON text. Client: " +
+        `\`{"type":"message","text"}\` (text not blank, at most ${CHAT_LIMITS.maxTextBytes} UTF-8 bytes; ` +
+        `${CHAT_LIMITS.rateMessages} frames per ${CHAT_LIMITS.rateWindowMs / 1000} s), ` +
+        '`{"type":"ping"}` (answered `{"type":"pong"}`). Server: ' +
+        '`{"type":"welcome","you","resumeKey","count","members":[...],"history":[message]}` (members: the first ' +
+        `${CHAT_LIMITS.namesPerFrame} names; GET .../members pages the rest), ` +
+        '`{"type":"message","id","user","text","at"}`, ' +
+        '`{"type":"presence","joined":[...],"left":[...],"count"}` (at most one per ' +
+        `${CHAT_LIMITS.presenceIntervalMs} ms; \`"truncated":true\` when more changed than it names), ` +
+        '`{"type":"error","code","message"}`. ' +
+        `A socket silent for ${CHAT_LIMITS.idleCloseMs / 1000} s is closed with code ${IDLE_CLOSE_CODE}.`,
       tag,
       params,
-      query: { user },
+      query: { user, resumeKey: z.string() },
       requiredQuery: ["user"],
       ok: { 101: { description: "Switching protocols: the socket." } },
       errors: {
+        409: "`name_taken`: someone else is in the room under this name (no matching `resumeKey`).",
         426: "`upgrade_required`: not a WebSocket upgrade.",
-        503: "`room_full`: the room has 1000 sockets.",
+        429:
+          "`rate_limited` (with Retry-After): too many writes from this client; or `too_many_sockets`: this " +
+          `client holds ${CHAT_LIMITS.socketsPerClient} sockets in the room.`,
+        503: `\`room_full\`: the room has ${CHAT_LIMITS.maxSockets} sockets.`,
       },
       rateLimited: true,
     },
@@ -143,11 +155,33 @@ export function contract(): RouteContract[] {
       summary: "Recent messages, oldest first",
       tag,
       params,
-      query: { limit: z.int().check(z.minimum(1), z.maximum(CHAT_LIMITS.maxLimit)) },
+      query: {
+        limit: z.int().check(z.minimum(1), z.maximum(CHAT_LIMITS.maxLimit)),
+        before: z.int().check(z.minimum(1)),
+      },
       ok: {
         200: {
-          description: "The newest `limit` (default 50) messages.",
+          description: `The newest \`limit\` (default ${CHAT_LIMITS.defaultLimit}) messages, or those older than the message id \`before\`.`,
           schema: z.object({ room: z.string(), messages: z.array(message) }),
+        },
+      },
+    },
+    {
+      method: "get",
+      path: "/api/rooms/:name/members",
+      summary: "Who is in the room, one page of names at a time",
+      tag,
+      params,
+      query: { cursor: user },
+      ok: {
+        200: {
+          description: `Everyone present is counted; at most ${CHAT_LIMITS.namesPerFrame} names per page, sorted. Follow \`next\` (as \`cursor\`) while it is not null.`,
+          schema: z.object({
+            room: z.string(),
+            count: z.int().check(z.minimum(0)),
+            members: z.array(z.string()),
+            next: z.nullable(z.string()),
+          }),
         },
       },
     },
