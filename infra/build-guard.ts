@@ -8,6 +8,13 @@ import type { StackSettings } from "./stack-settings.ts";
 export const EXPECTED_BUILD_ID_ENV = "PLATFORM_EXPECTED_BUILD_ID";
 
 /**
+ * Environment variable through which `npm run promote` asks the program to upload the new version but keep 100 %
+ * of traffic on the version it names (the live one), before moving traffic step by step. Unset: the new version
+ * takes 100 %, as on every other deploy.
+ */
+export const HOLD_VERSION_ENV = "PLATFORM_HOLD_VERSION_ID";
+
+/**
  * Why this deploy must not ship `buildId`, or undefined when it may:
  * - a promotion passed the build it tested (EXPECTED_BUILD_ID_ENV) and this tree builds another;
  * - the stack is promoted from another (`promotedFrom`, e.g. prod from staging) and that stack's `buildId`

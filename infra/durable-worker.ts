@@ -44,6 +44,11 @@ export interface DurableWorkerArgs {
   readonly customDomain?: { readonly hostname: string; readonly zoneId: string } | undefined;
   /** The account's workers.dev subdomain; the URL is https://<scriptName>.<subdomain>.workers.dev. */
   readonly workersDevSubdomain?: string | undefined;
+  /**
+   * Keep 100 % of traffic on this (already deployed) version instead of the new one: the new version is uploaded
+   * but serves nothing. `npm run promote` uses it to upload a version before moving traffic step by step.
+   */
+  readonly holdTrafficOn?: string | undefined;
 }
 
 /**
@@ -128,8 +133,12 @@ export class DurableWorker extends pulumi.ComponentResource {
         accountId: args.accountId,
         scriptName: this.worker.name,
         strategy: "percentage",
-        versions: [{ versionId: this.version.id, percentage: 100 }],
-        annotations: { workersMessage: `build ${args.buildId} at 100 %` },
+        versions: [{ versionId: args.holdTrafficOn ?? this.version.id, percentage: 100 }],
+        annotations: {
+          workersMessage: args.holdTrafficOn
+            ? `build ${args.buildId} uploaded; ${args.holdTrafficOn} keeps 100 %`
+            : `build ${args.buildId} at 100 %`,
+        },
       },
       replaced,
     );

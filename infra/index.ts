@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as manifest from "../worker/manifest.ts";
 import { SECRET_NAMES } from "../worker/platform.ts";
 import { buildWorker } from "./build.ts";
-import { buildGuardRefusal } from "./build-guard.ts";
+import { buildGuardRefusal, HOLD_VERSION_ENV } from "./build-guard.ts";
 import {
   ClassLifecycleError,
   classSignature,
@@ -74,6 +74,7 @@ export default async function main() {
       observability: config.observability,
       customDomain: config.customDomain,
       workersDevSubdomain: config.workersDevSubdomain,
+      holdTrafficOn: process.env[HOLD_VERSION_ENV] || undefined,
     },
     // Children inherit `protect`: on prod, the Worker and its domain cannot be deleted or replaced.
     { protect: config.protect },

@@ -1,45 +1,66 @@
-// `npm run promote [-- --from staging --to prod] [--dry-run]`: moves the build staging runs to prod, proven by its
-// sha256 and gated by the test suites and smoke checks. See scripts/lib/promotion.ts for the steps.
+// `npm run promote [-- --from staging --to prod] [--steps 10,50,100] [--wait 5] [--dry-run]`: moves the build
+// staging runs to prod, proven by its sha256 and gated by the test suites and smoke checks, as a new prod version
+// that takes traffic step by step. See scripts/lib/promotion.ts for the steps.
 // Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else the stack's secret.
 import { buildWorker } from "../infra/build.ts";
-import { parseCli } from "./lib/cli.ts";
+import { parseCli, usageError } from "./lib/cli.ts";
 import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";
+import { DEFAULT_STEPS, parseSteps } from "./lib/promotion-steps.ts";
 import { automationStackOps } from "./lib/pulumi-stacks.ts";
 import { runSmoke } from "./lib/smoke.ts";
 import { printSmokeProgress } from "./lib/smoke-output.ts";
 import { defaultAdminTokenSources, resolveAdminToken } from "./lib/smoke-token.ts";
+import { wranglerVersionOps } from "./lib/wrangler-versions.ts";
 
-const { values } = parseCli({
+const spec = {
   name: "promote",
   usage: [
-    "usage: npm run promote -- [--from staging] [--to prod] [--dry-run]",
-    "  --from STACK  the stack whose build is promoted (default staging)",
-    "  --to STACK    the stack that receives it (default prod)",
-    "  --dry-run     checks and a preview of the target; deploys nothing",
+    "usage: npm run promote -- [--from staging] [--to prod] [--steps 10,50,100] [--wait 5] [--dry-run]",
+    "  --from STACK     the stack whose build is promoted (default staging)",
+    "  --to STACK       the stack that receives it (default prod)",
+    `  --steps P,P,...  traffic percentages for the new version, rising, ending at 100 (default ${DEFAULT_STEPS.join(",")})`,
+    "  --wait SECONDS   wait after each step, before its checks (default 5)",
+    "  --dry-run        checks and a preview of the target; deploys nothing",
   ].join("\n"),
   options: {
     from: { type: "string", default: "staging" },
     to: { type: "string", default: "prod" },
+    steps: { type: "string", default: DEFAULT_STEPS.join(",") },
+    wait: { type: "string", default: "5" },
     "dry-run": { type: "boolean", default: false },
   },
-});
+} as const;
+const { values } = parseCli(spec);
+const steps = parseSteps(values.steps);
+if (typeof steps === "string") usageError(spec, steps);
+if (!/^\d+(\.\d+)?$/.test(values.wait))
+  usageError(spec, `--wait takes seconds, got ${JSON.stringify(values.wait)}`);
 const log = (line: string) => console.log(line);
 const outcome = await promote(
-  { from: values.from, to: values.to, dryRun: values["dry-run"] },
+  { from: values.from, to: values.to, dryRun: values["dry-run"], steps, waitSeconds: Number(values.wait) },
   {
     stacks: automationStackOps,
+    versions: wranglerVersionOps,
     build: () => buildWorker(),
     runGate: (buildId) => runTestGate(buildId, log),
-    smoke: async (stack, url, expectBuildId) => {
+    smoke: async (stack, url, expectBuildId, headers) => {
       const admin = await resolveAdminToken(stack, defaultAdminTokenSources());
       log(`      admin token from ${admin.source}`);
-      return runSmoke({ url, expectBuildId, adminToken: admin.token, onProgress: printSmokeProgress });
+      return runSmoke({
+        url,
+        expectBuildId,
+        adminToken: admin.token,
+        headers,
+        onProgress: printSmokeProgress,
+      });
     },
     health: async (url) => {
       const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
-      return (await res.json()) as { buildId?: unknown };
+      if (!res.ok) throw new Error(`/health answered ${res.status}`);
+      return (await res.json()) as { buildId?: unknown; versionId?: unknown };
     },
+    sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
     log,
   },
 );

@@ -1,4 +1,16 @@
+import { classSignature, exportsFromManifest } from "../../infra/class-lifecycle.ts";
+import * as manifest from "../../worker/manifest.ts";
+import {
+  type AnswerCount,
+  countAnswers,
+  countProblem,
+  formatCount,
+  formatSplit,
+  splitFor,
+  versionOverride,
+} from "./promotion-steps.ts";
 import type { SmokeReport } from "./smoke.ts";
+import { classChange, mainVersion, type VersionOps } from "./versions.ts";
 
 /**
  * The Pulumi operations promotion needs. The real implementation drives the Automation API
@@ -6,8 +18,14 @@ import type { SmokeReport } from "./smoke.ts";
  */
 export interface StackOps {
   outputs(stack: string): Promise<Record<string, unknown>>;
-  /** `pulumi up` with the bundle's build id set as the one the stack must deploy. */
-  up(stack: string, options: { expectedBuildId: string; onOutput: (text: string) => void }): Promise<void>;
+  /**
+   * `pulumi up` with the bundle's build id set as the one the stack must deploy. With `holdTrafficOn`, the program
+   * uploads the new version but its deployment keeps 100 % on that version (infra/build-guard.ts HOLD_VERSION_ENV).
+   */
+  up(
+    stack: string,
+    options: { expectedBuildId: string; holdTrafficOn?: string; onOutput: (text: string) => void },
+  ): Promise<void>;
   /** `pulumi preview`, same settings as `up`. */
   preview(
     stack: string,
@@ -17,14 +35,26 @@ export interface StackOps {
 
 export interface PromotionDeps {
   readonly stacks: StackOps;
+  /** The version side of the target (wrangler's versions and deployments; scripts/lib/wrangler-versions.ts). */
+  readonly versions: VersionOps;
   /** Builds the bundle from this tree (infra/build.ts). */
   build(): Promise<{ readonly buildId: string }>;
   /** The test gate on that bundle; throws with a reason when it fails. */
   runGate(buildId: string): Promise<void>;
-  /** Smoke checks against a stack's URL, expecting `expectBuildId` (the stack name picks its admin token). */
-  smoke(stack: string, url: URL, expectBuildId: string): Promise<SmokeReport>;
-  /** Reads an environment's /health. */
-  health(url: URL): Promise<{ buildId?: unknown }>;
+  /**
+   * Smoke checks against a stack's URL, expecting `expectBuildId`; `headers` go with every request (a version
+   * override that pins the run to the new version while traffic is split). The stack name picks its admin token.
+   */
+  smoke(
+    stack: string,
+    url: URL,
+    expectBuildId: string,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<SmokeReport>;
+  /** Reads an environment's /health; throws when it does not answer 200 with JSON. */
+  health(url: URL): Promise<{ buildId?: unknown; versionId?: unknown }>;
+  /** Waits between a traffic step and its checks. */
+  sleep(ms: number): Promise<void>;
   log(line: string): void;
 }
 
@@ -33,6 +63,12 @@ export interface PromotionOptions {
   readonly to: string;
   /** Steps 1-2 and a preview of the target instead of the deploy. */
   readonly dryRun: boolean;
+  /** Traffic percentages for the new version, rising, ending at 100 (scripts/lib/promotion-steps.ts parseSteps). */
+  readonly steps: readonly number[];
+  /** Seconds to wait after each traffic step, before its checks. */
+  readonly waitSeconds: number;
+  /** /health requests counted after each step. */
+  readonly samples?: number;
 }
 
 export type PromotionOutcome =
@@ -41,8 +77,19 @@ export type PromotionOutcome =
       readonly buildId: string;
       readonly urls: Record<string, string>;
       readonly deployed: boolean;
+      /** How traffic moved: `steps` for a gradual promotion, `one-step` for a class change or a first deploy. */
+      readonly mode?: "steps" | "one-step";
+      /** The new version serving 100 % on the target (when known). */
+      readonly versionId?: string;
     }
-  | { readonly ok: false; readonly step: string; readonly reason: string; readonly targetChanged: boolean };
+  | {
+      readonly ok: false;
+      readonly step: string;
+      readonly reason: string;
+      readonly targetChanged: boolean;
+      /** True when a failed traffic step sent the target back to 100 % on its previous version. */
+      readonly reverted?: boolean;
+    };
 
 class StepFailure extends Error {
   constructor(
@@ -60,26 +107,71 @@ const urlOf = (stack: string, outputs: Record<string, unknown>): URL => {
   return new URL(outputs.url);
 };
 
+function smokeProblem(report: SmokeReport): string | undefined {
+  if (report.ok) return undefined;
+  const failed = report.results.filter((r) => !r.ok).map((r) => `${r.check}: ${r.detail}`);
+  return `smoke checks failed against ${report.url}:\n    ${failed.join("\n    ")}`;
+}
+
 function assertSmoke(step: string, report: SmokeReport): void {
-  if (!report.ok) {
-    const failed = report.results.filter((r) => !r.ok).map((r) => `${r.check}: ${r.detail}`);
-    throw new StepFailure(step, `smoke checks failed against ${report.url}:\n    ${failed.join("\n    ")}`);
+  const problem = smokeProblem(report);
+  if (problem) throw new StepFailure(step, problem);
+}
+
+const short = (id: string) => id.slice(0, 12);
+
+/**
+ * Why the target cannot take the new version gradually (a Durable Object class change, no live version, ...), or
+ * undefined when it can. Cloudflare applies a version's class changes when it is deployed, and a version whose
+ * classes differ from the live one's cannot share traffic with it: such a promotion goes to 100 % in one step.
+ */
+async function oneStepReason(
+  to: string,
+  versions: VersionOps,
+): Promise<{ reason?: string; previous?: string; previousBuild?: string | undefined }> {
+  const deployment = await versions.deployment(to).catch(() => []);
+  const live = mainVersion(deployment);
+  if (!live) return { reason: `${to} has no deployment yet (a first deploy)` };
+  if (deployment.length > 1) {
+    throw new StepFailure(
+      "split",
+      `${to} is already split (${formatSplit(deployment)}), an earlier promotion did not finish: ` +
+        `roll it back first (npm run rollback -- ${to} --to ${live.versionId})`,
+    );
   }
+  const info = (await versions.versions(to)).find((v) => v.id === live.versionId) ?? {
+    id: live.versionId,
+    createdOn: "",
+  };
+  const change = classChange(info, {
+    id: "the new version",
+    createdOn: "",
+    classes: classSignature(exportsFromManifest(manifest)),
+  });
+  return { reason: change, previous: live.versionId, previousBuild: info.buildId };
 }
 
 /**
  * Promotes the build that `from` runs to `to`:
  *   1. build here and prove it is the build `from` runs (its stack output and its /health);
  *   2. the gate: the test suites on that bundle, then smoke checks against `from`;
- *   3. `pulumi up` on `to` with that build id as the expected one (or a preview with dryRun);
- *   4. smoke checks against `to`, which must report the promoted build id.
- * Nothing touches `to` before step 3; a failure after it says how to roll back.
+ *   3. `pulumi up` on `to` that uploads the build as a new version while the live version keeps 100 % (or a
+ *      preview with dryRun);
+ *   4. traffic moves to the new version step by step (a split deployment per step); after each step and a wait,
+ *      /health answers are counted by version and the smoke checks run. A failed check returns `to` to 100 % on
+ *      the previous version. When the new version changes Durable Object classes (or `to` has no live version),
+ *      steps 3-4 are one `pulumi up` at 100 % and its smoke checks instead;
+ *   5. `pulumi up` on `to` without the hold: the stack's deployment takes the new version at 100 %, which is what
+ *      already runs, so the Pulumi state says what Cloudflare serves.
+ * Nothing touches `to` before step 3.
  */
 export async function promote(options: PromotionOptions, deps: PromotionDeps): Promise<PromotionOutcome> {
   const { from, to } = options;
-  const step = (n: number, text: string) => deps.log(`[${n}/4] ${text}`);
+  const samples = options.samples ?? 20;
+  const step = (n: number, text: string) => deps.log(`[${n}/5] ${text}`);
   let targetChanged = false;
   let previousTargetBuild: unknown;
+  let oneStep = false;
   try {
     step(1, `building the bundle and checking it is the build ${from} runs`);
     const { buildId } = await deps.build();
@@ -103,7 +195,7 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
     }
     deps.log(`      build ${buildId} is what ${from} runs (${fromUrl.href})`);
 
-    step(2, `gate: test suites on build ${buildId.slice(0, 12)}, then smoke checks against ${from}`);
+    step(2, `gate: test suites on build ${short(buildId)}, then smoke checks against ${from}`);
     await deps.runGate(buildId).catch((e: Error) => {
       throw new StepFailure("gate", `the test gate failed: ${e.message}`);
     });
@@ -121,19 +213,114 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
       return { ok: true, buildId, urls: { [from]: fromUrl.href }, deployed: false };
     }
 
-    step(3, `deploying build ${buildId.slice(0, 12)} to ${to}`);
-    targetChanged = true;
-    await deps.stacks.up(to, { expectedBuildId: buildId, onOutput }).catch((e: Error) => {
-      throw new StepFailure("deploy", `pulumi up -s ${to} failed: ${e.message}`);
-    });
-    const toUrl = urlOf(to, await deps.stacks.outputs(to));
+    const plan = await oneStepReason(to, deps.versions);
+    if (plan.reason !== undefined || !plan.previous) {
+      oneStep = true;
+      step(3, `deploying build ${short(buildId)} to ${to} at 100 % in one step`);
+      deps.log(
+        `      ${plan.reason}: Cloudflare applies Durable Object class changes when their version is deployed, ` +
+          "and versions with different classes cannot split traffic, so there are no steps.",
+      );
+      targetChanged = true;
+      await deps.stacks.up(to, { expectedBuildId: buildId, onOutput }).catch((e: Error) => {
+        throw new StepFailure("deploy", `pulumi up -s ${to} failed: ${e.message}`);
+      });
+      const toOutputs = await deps.stacks.outputs(to);
+      const toUrl = urlOf(to, toOutputs);
+      step(4, `smoke checks against ${to}, expecting build ${short(buildId)}`);
+      assertSmoke("verify-target", await deps.smoke(to, toUrl, buildId));
+      step(5, `the stack's state is the deployment it just made: nothing to bring in line`);
+      deps.log(`promoted build ${buildId} from ${from} to ${to} in one step`);
+      const versionId = typeof toOutputs.versionId === "string" ? toOutputs.versionId : undefined;
+      return {
+        ok: true,
+        buildId,
+        urls: { [from]: fromUrl.href, [to]: toUrl.href },
+        deployed: true,
+        mode: "one-step",
+        ...(versionId ? { versionId } : {}),
+      };
+    }
 
-    step(4, `smoke checks against ${to}, expecting build ${buildId.slice(0, 12)}`);
-    assertSmoke("verify-target", await deps.smoke(to, toUrl, buildId));
-    deps.log(`promoted build ${buildId} from ${from} to ${to}`);
+    const previous = plan.previous;
+    step(3, `uploading build ${short(buildId)} to ${to} as a new version; ${previous} keeps 100 %`);
+    targetChanged = true;
+    await deps.stacks
+      .up(to, { expectedBuildId: buildId, holdTrafficOn: previous, onOutput })
+      .catch((e: Error) => {
+        throw new StepFailure("upload", `pulumi up -s ${to} (upload, traffic held) failed: ${e.message}`);
+      });
+    const uploaded = await deps.stacks.outputs(to);
+    const toUrl = urlOf(to, uploaded);
+    const next = uploaded.versionId;
+    const scriptName = uploaded.scriptName;
+    if (typeof scriptName !== "string") {
+      throw new StepFailure("upload", `stack ${to} has no scriptName output after the upload`);
+    }
+    if (typeof next !== "string" || next === previous) {
+      throw new StepFailure(
+        "upload",
+        `${to} reports version ${String(next)} after the upload, not a new version beside ${previous}`,
+      );
+    }
+    deps.log(`      uploaded version ${next} (build ${short(buildId)}); serving: ${previous} at 100 %`);
+
+    step(4, `moving traffic to ${next} in steps of ${options.steps.join(", ")} %`);
+    for (const percent of options.steps) {
+      const split = splitFor(previous, next, percent);
+      await deps.versions.deploy(to, split, `promote build ${buildId}: ${percent} %`);
+      deps.log(`      ${String(percent).padStart(3)} %: deployed ${formatSplit(split)}`);
+      if (options.waitSeconds > 0) {
+        deps.log(`             waiting ${options.waitSeconds} s`);
+        await deps.sleep(options.waitSeconds * 1000);
+      }
+      const count: AnswerCount = await countAnswers(deps.health, toUrl, samples);
+      deps.log(`             ${formatCount(count, previous, next)}`);
+      // The smoke checks go to the new version whatever the split (Cloudflare's version override): they test it,
+      // and a chat's two sockets meet in one version.
+      const problem =
+        countProblem(count, previous, next, percent) ??
+        smokeProblem(await deps.smoke(to, toUrl, buildId, versionOverride(scriptName, next)));
+      if (problem) {
+        await revert(to, toUrl, previous, plan.previousBuild, `${percent} % step failed`, deps, samples);
+        deps.log(`promotion stopped at ${percent} %: ${problem}`);
+        return {
+          ok: false,
+          step: `traffic-${percent}`,
+          reason: problem,
+          targetChanged: true,
+          reverted: true,
+        };
+      }
+      deps.log(`             smoke checks passed on ${next}`);
+    }
+
+    step(5, `pulumi up -s ${to}: the stack's deployment takes ${next} at 100 %, as it now runs`);
+    await deps.stacks.up(to, { expectedBuildId: buildId, onOutput }).catch((e: Error) => {
+      throw new StepFailure(
+        "reconcile",
+        `${to} serves ${next} at 100 %, but pulumi up -s ${to} failed, so its state still holds ${previous}: ` +
+          `${e.message}. Run pulumi up -s ${to} again (same commit) before anything else.`,
+      );
+    });
+    const settled = await deps.stacks.outputs(to);
+    if (settled.versionId !== next) {
+      throw new StepFailure(
+        "reconcile",
+        `after pulumi up, ${to}'s state names version ${String(settled.versionId)}, not ${next} that was promoted`,
+      );
+    }
+    deps.log(`promoted build ${buildId} from ${from} to ${to}: version ${next} at 100 %`);
     deps.log(`      ${from}: ${fromUrl.href}`);
     deps.log(`      ${to}: ${toUrl.href}`);
-    return { ok: true, buildId, urls: { [from]: fromUrl.href, [to]: toUrl.href }, deployed: true };
+    return {
+      ok: true,
+      buildId,
+      urls: { [from]: fromUrl.href, [to]: toUrl.href },
+      deployed: true,
+      mode: "steps",
+      versionId: next,
+    };
   } catch (error) {
     const failure =
       error instanceof StepFailure
@@ -144,15 +331,43 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
             String((error as Error)?.message ?? error),
           );
     deps.log(`promotion stopped at ${failure.step}: ${failure.message}`);
-    if (targetChanged) {
-      deps.log(
-        `      ${to} may now run the new build. To roll back, promote the previous build` +
-          (previousTargetBuild ? ` (${String(previousTargetBuild)})` : "") +
-          `: check out the commit that builds it, deploy it to ${from}, and run npm run promote again.`,
-      );
-    } else {
+    if (!targetChanged) {
       deps.log(`      ${to} was not changed.`);
+    } else if (oneStep) {
+      deps.log(
+        `      ${to} may now run the new build. A rollback cannot cross a Durable Object class change: ` +
+          `fix forward (revert the faulty code, keep the class declarations), deploy it to ${from} and promote again` +
+          (previousTargetBuild ? ` (previous build ${String(previousTargetBuild)})` : "") +
+          ".",
+      );
+    } else if (failure.step === "upload") {
+      deps.log(
+        `      ${to} still serves its previous version at 100 %; the new version may be uploaded, unused.`,
+      );
     }
     return { ok: false, step: failure.step, reason: failure.message, targetChanged };
   }
+}
+
+/** A failed step: back to 100 % on the previous version, and proof from /health that only it answers. */
+async function revert(
+  to: string,
+  url: URL,
+  previous: string,
+  previousBuild: string | undefined,
+  why: string,
+  deps: PromotionDeps,
+  samples: number,
+): Promise<void> {
+  deps.log(`      ${why}: returning ${to} to 100 % on ${previous}`);
+  await deps.versions.deploy(to, [{ versionId: previous, percentage: 100 }], `promotion reverted: ${why}`);
+  const count = await countAnswers(deps.health, url, samples);
+  const answered = Object.entries(count.byVersion)
+    .map(([id, n]) => `${n} from ${id}`)
+    .join(", ");
+  deps.log(
+    `      ${to} is back at 100 % on ${previous}` +
+      (previousBuild ? ` (build ${short(previousBuild)})` : "") +
+      `: ${answered || "no answers"}${count.failures.length ? `, ${count.failures.length} failed` : ""}`,
+  );
 }

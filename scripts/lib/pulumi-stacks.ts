@@ -1,6 +1,6 @@
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { ROOT } from "../../infra/build.ts";
-import { EXPECTED_BUILD_ID_ENV } from "../../infra/build-guard.ts";
+import { EXPECTED_BUILD_ID_ENV, HOLD_VERSION_ENV } from "../../infra/build-guard.ts";
 import type { StackOps } from "./promotion.ts";
 import { explainPulumiError, noUrlOutput } from "./pulumi-errors.ts";
 
@@ -81,8 +81,12 @@ export async function resolveTarget(target: string): Promise<{ url: URL; stack?:
 /** The real StackOps: `pulumi up` / `preview` through the Automation API, streaming the CLI's output. */
 export const automationStackOps: StackOps = {
   outputs: stackOutputs,
-  async up(stackName, { expectedBuildId, onOutput }) {
-    const stack = await selectStack(stackName, { [EXPECTED_BUILD_ID_ENV]: expectedBuildId });
+  async up(stackName, { expectedBuildId, holdTrafficOn, onOutput }) {
+    const stack = await selectStack(stackName, {
+      [EXPECTED_BUILD_ID_ENV]: expectedBuildId,
+      // Always set, so a hold from an earlier call on this workspace never carries over.
+      [HOLD_VERSION_ENV]: holdTrafficOn ?? "",
+    });
     await withCli(stackName, () => stack.up({ onOutput, color: "never" }));
   },
   async preview(stackName, { expectedBuildId, onOutput }) {

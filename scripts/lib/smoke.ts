@@ -14,6 +14,11 @@ export interface SmokeOptions {
   readonly timeoutMs?: number;
   /** Called as each check starts and ends, for live progress. */
   readonly onProgress?: (event: SmokeEvent) => void;
+  /**
+   * Sent with every request and WebSocket upgrade, e.g. Cloudflare's `Cloudflare-Workers-Version-Overrides`, which
+   * pins a run to one version of a split deployment (npm run promote checks the new version that way).
+   */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export type SmokeEvent =
@@ -55,10 +60,18 @@ interface Ctx {
   readonly timeoutMs: number;
   readonly expectBuildId?: string | undefined;
   readonly adminToken?: string | undefined;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** A random suffix per run, so parallel smoke runs never read each other's state. */
   readonly runId: string;
   /** What the checks created, undone by the last step (newest first). */
   readonly undo: { readonly what: string; readonly run: () => Promise<void> }[];
+}
+
+/** fetch with the run's extra headers. */
+function sendWith(ctx: Ctx, input: Parameters<typeof fetch>[0], init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(ctx.headers ?? {})) headers.set(name, value);
+  return fetch(input, { ...init, headers, signal: AbortSignal.timeout(ctx.timeoutMs), redirect: "manual" });
 }
 
 async function request(
@@ -69,7 +82,7 @@ async function request(
   const url = new URL(path, ctx.url);
   let res: Response;
   try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(ctx.timeoutMs), redirect: "manual" });
+    res = await sendWith(ctx, url, init);
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     return fail(
@@ -96,8 +109,7 @@ async function typed<T>(
   send: (api: ApiClient) => Promise<ClientResponse<T>>,
 ): Promise<{ status: number; body: T }> {
   const api = apiClient(ctx.url, {
-    fetch: (input, init) =>
-      fetch(input, { ...init, signal: AbortSignal.timeout(ctx.timeoutMs), redirect: "manual" }),
+    fetch: (input, init) => sendWith(ctx, input, init),
   });
   let res: ClientResponse<T>;
   try {
@@ -162,7 +174,7 @@ function openSocket(ctx: Ctx, room: string, user: string): Promise<{ ws: WebSock
   const wsUrl = new URL(`/api/rooms/${room}/ws?user=${user}`, ctx.url);
   wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, { handshakeTimeout: ctx.timeoutMs });
+    const ws = new WebSocket(wsUrl, { handshakeTimeout: ctx.timeoutMs, headers: { ...ctx.headers } });
     const frames: Json[] = [];
     ws.on("message", (data) => frames.push(JSON.parse(String(data))));
     ws.once("open", () => resolve({ ws, frames }));
@@ -289,6 +301,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     timeoutMs: options.timeoutMs ?? 15_000,
     expectBuildId: options.expectBuildId,
     adminToken: options.adminToken,
+    headers: options.headers,
     runId: crypto.randomUUID().slice(0, 8),
     undo: [],
   };

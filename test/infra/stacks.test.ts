@@ -239,6 +239,22 @@ describe("prod deploys only the build staging runs", () => {
     }
   });
 
+  it("uploads the new version but keeps 100 % on the held one (PLATFORM_HOLD_VERSION_ID, npm run promote)", async () => {
+    process.env.PLATFORM_HOLD_VERSION_ID = "v-live";
+    try {
+      const run = await deploy("staging");
+      expect(resourcesOf(run, TYPES.version)).toHaveLength(1);
+      expect(onlyOf(run, TYPES.deployment).inputs).toMatchObject({
+        versions: [{ versionId: "v-live", percentage: 100 }],
+        annotations: { workersMessage: `build ${run.outputs.buildId} uploaded; v-live keeps 100 %` },
+      });
+      // The stack's version output names the uploaded version: promote moves traffic to it by id.
+      expect(run.outputs.versionId).toBe("do-platform-staging-version-id");
+    } finally {
+      delete process.env.PLATFORM_HOLD_VERSION_ID;
+    }
+  });
+
   it("staging has no promotion source", async () => {
     expect(resourcesOf(await deploy("staging"), TYPES.stackReference)).toEqual([]);
   });

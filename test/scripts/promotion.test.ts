@@ -1,100 +1,362 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { classSignature, exportsFromManifest } from "../../infra/class-lifecycle.ts";
+import type { DeployedVersion } from "../../infra/live-script.ts";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { type PromotionDeps, promote, type StackOps } from "../../scripts/lib/promotion.ts";
+import {
+  type PromotionDeps,
+  type PromotionOptions,
+  promote,
+  type StackOps,
+} from "../../scripts/lib/promotion.ts";
+import { parseSteps, VERSION_OVERRIDE_HEADER } from "../../scripts/lib/promotion-steps.ts";
 import { runSmoke } from "../../scripts/lib/smoke.ts";
+import type { VersionInfo, VersionOps } from "../../scripts/lib/versions.ts";
+import * as manifest from "../../worker/manifest.ts";
 import { startBuiltPlatform, TEST_ADMIN_TOKEN } from "../support/platform.ts";
 
 const OLD_BUILD = "0".repeat(64);
+/** The live classes of worker/manifest.ts, as the program records them in each version's message. */
+const CLASSES = classSignature(exportsFromManifest(manifest));
+const SCRIPT = "do-platform-prod";
 
-/** Two real local environments, and a recording fake of the Pulumi side whose `up` redeploys the local server. */
-class Environments implements StackOps {
+const healthOf = async (url: URL) => {
+  const res = await fetch(new URL("/health", url));
+  if (!res.ok) throw new Error(`/health answered ${res.status}`);
+  return (await res.json()) as { buildId?: unknown; versionId?: unknown };
+};
+
+/**
+ * A recording fake of staging's and prod's stack interfaces (Pulumi's StackOps and wrangler's VersionOps) over real
+ * local servers. Each prod version is its own local server running its build (its /health versionId is the version
+ * id); prod's URL is a proxy that sends each request to a version by the active deployment's percentages (weighted
+ * round robin, so counts are exact), honours Cloudflare's version override header, and answers 502 for a version
+ * whose server is down. `up` does what the program does: the same build is the same version (no diff), a new one
+ * is uploaded, and the deployment takes it at 100 % unless traffic is held on another version.
+ */
+class FakeCloudflare implements StackOps, VersionOps {
   readonly calls: string[] = [];
-  readonly deployed: Record<string, string> = {};
-  constructor(
-    readonly platforms: Record<string, LocalPlatform>,
-    /** What `up` makes the target report (normally the expected build id). */
-    private readonly deployAs = (expected: string) => expected,
-  ) {}
+  readonly servers = new Map<string, LocalPlatform>();
+  readonly list: VersionInfo[] = [];
+  /** What Cloudflare serves. */
+  active: DeployedVersion[] = [];
+  /** What the Pulumi state of prod says: its version resource and its deployment. */
+  state: { versionId?: string; buildId?: string; deployment?: DeployedVersion[] } = {};
+  stagingBuild: string | undefined;
+  /** Faults: stop the new version's server when a deployment gives it this percentage; a new version's secret. */
+  crashAt: number | undefined;
+  newAdminToken = TEST_ADMIN_TOKEN;
+  url!: URL;
+  private proxy!: http.Server;
+  private routed = 0;
+  private readonly labels = new Map<string, string>();
+
+  constructor(readonly staging: LocalPlatform) {}
+
+  /** Prod's first version: `server`, with these classes in its message. */
+  async start(server: LocalPlatform, classes = CLASSES): Promise<void> {
+    const id = String((await healthOf(server.url)).versionId);
+    this.labels.set(id, "old");
+    this.servers.set(id, server);
+    this.list.unshift({ id, createdOn: "2026-11-01T00:00:00Z", buildId: OLD_BUILD, classes });
+    this.active = [{ versionId: id, percentage: 100 }];
+    this.state = { versionId: id, buildId: OLD_BUILD, deployment: [...this.active] };
+    this.proxy = http.createServer((req, res) => {
+      const target = this.route(req.headers);
+      if (!target) {
+        res.writeHead(502, { "content-type": "application/json" });
+        res.end('{"error":{"code":"bad_gateway","message":"the version did not answer"}}');
+        return;
+      }
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+      req.pipe(upstream);
+    });
+    this.proxy.on("upgrade", (req, socket, head) => {
+      const target = this.route(req.headers);
+      if (!target) return socket.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+      const upstream = net.connect(Number(target.port), target.hostname, () => {
+        const lines = [`${req.method} ${req.url} HTTP/1.1`];
+        for (let i = 0; i < req.rawHeaders.length; i += 2)
+          lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+        if (head.length) upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((done) => this.proxy.listen(0, "127.0.0.1", done));
+    this.url = new URL(`http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}/`);
+  }
+
+  /** The server a request goes to: its version override when that version is deployed, else by percentage. */
+  private route(headers: http.IncomingHttpHeaders): URL | undefined {
+    const override = /="([^"]+)"/.exec(String(headers[VERSION_OVERRIDE_HEADER.toLowerCase()] ?? ""))?.[1];
+    let versionId = this.active.find((v) => v.versionId === override)?.versionId;
+    if (!versionId) {
+      const [first, second] = this.active;
+      const n = this.routed++;
+      const share = second?.percentage ?? 0;
+      versionId =
+        second && Math.floor(((n + 1) * share) / 100) > Math.floor((n * share) / 100)
+          ? second.versionId
+          : first!.versionId;
+    }
+    return this.servers.get(versionId)?.url;
+  }
+
+  label = (id: string | undefined) => (id ? (this.labels.get(id) ?? id) : "none");
+
   async outputs(stack: string) {
     this.calls.push(`outputs ${stack}`);
-    return { url: this.platforms[stack]!.url.href, buildId: this.deployed[stack] };
+    if (stack === "staging") return { url: this.staging.url.href, buildId: this.stagingBuild };
+    return {
+      url: this.url.href,
+      scriptName: SCRIPT,
+      buildId: this.state.buildId,
+      versionId: this.state.versionId,
+    };
   }
-  async up(stack: string, { expectedBuildId }: { expectedBuildId: string }) {
-    this.calls.push(`up ${stack} ${expectedBuildId.slice(0, 8)}`);
-    const buildId = this.deployAs(expectedBuildId);
-    await this.platforms[stack]!.reload({
-      bundlePath: inject("bundlePath"),
-      // What a deploy of that stack gives the worker: its secret comes along, like a stack's ADMIN_TOKEN.
-      env: { environment: stack, buildId, adminToken: TEST_ADMIN_TOKEN },
-    });
-    this.deployed[stack] = buildId;
+
+  async up(
+    stack: string,
+    { expectedBuildId, holdTrafficOn }: { expectedBuildId: string; holdTrafficOn?: string },
+  ) {
+    this.calls.push(
+      `up ${stack} ${expectedBuildId.slice(0, 8)}${holdTrafficOn ? ` hold ${this.label(holdTrafficOn)}` : ""}`,
+    );
+    let version = this.list.find((v) => v.buildId === expectedBuildId);
+    if (!version) {
+      const server = await startBuiltPlatform({
+        env: { environment: stack, buildId: expectedBuildId, adminToken: this.newAdminToken },
+      });
+      const id = String((await healthOf(server.url)).versionId);
+      this.labels.set(id, "new");
+      this.servers.set(id, server);
+      version = { id, createdOn: new Date().toISOString(), buildId: expectedBuildId, classes: CLASSES };
+      this.list.unshift(version);
+    }
+    this.active = [{ versionId: holdTrafficOn ?? version.id, percentage: 100 }];
+    this.state = { versionId: version.id, buildId: expectedBuildId, deployment: [...this.active] };
   }
+
   async preview(stack: string, { expectedBuildId }: { expectedBuildId: string }) {
     this.calls.push(`preview ${stack} ${expectedBuildId.slice(0, 8)}`);
+  }
+
+  async versions() {
+    return this.list;
+  }
+
+  async deployment() {
+    return this.active;
+  }
+
+  async deploy(stack: string, versions: readonly DeployedVersion[], _message: string) {
+    this.calls.push(
+      `deploy ${stack} ${versions.map((v) => `${this.label(v.versionId)}@${v.percentage}`).join(" ")}`,
+    );
+    this.active = [...versions];
+    const next = versions.find((v) => this.labels.get(v.versionId) === "new");
+    if (next && next.percentage === this.crashAt) {
+      await this.servers.get(next.versionId)?.dispose();
+      this.servers.delete(next.versionId);
+    }
+  }
+
+  async dispose() {
+    this.proxy?.closeAllConnections();
+    await new Promise((done) => (this.proxy ? this.proxy.close(done) : done(undefined)));
+    await Promise.all([...this.servers.values()].map((s) => s.dispose()));
   }
 }
 
 let staging: LocalPlatform;
-let prod: LocalPlatform;
+let cloudflare: FakeCloudflare;
 let lines: string[];
 beforeEach(async () => {
   staging = await startBuiltPlatform({ env: { environment: "staging" } });
-  prod = await startBuiltPlatform({ env: { environment: "prod", buildId: OLD_BUILD } });
+  cloudflare = new FakeCloudflare(staging);
   lines = [];
 });
 afterEach(async () => {
+  await cloudflare?.dispose();
   await staging?.dispose();
-  await prod?.dispose();
 });
 
-function deps(stacks: Environments, overrides: Partial<PromotionDeps> = {}): PromotionDeps {
+async function startProd(classes = CLASSES) {
+  await cloudflare.start(
+    await startBuiltPlatform({ env: { environment: "prod", buildId: OLD_BUILD } }),
+    classes,
+  );
+  cloudflare.stagingBuild = inject("buildId");
+}
+
+function deps(overrides: Partial<PromotionDeps> = {}): PromotionDeps {
   return {
-    stacks,
+    stacks: cloudflare,
+    versions: cloudflare,
     build: async () => ({ buildId: inject("buildId") }),
     runGate: async () => {
-      stacks.calls.push("gate");
+      cloudflare.calls.push("gate");
     },
-    smoke: (_stack, url, expectBuildId) =>
-      runSmoke({ url, expectBuildId, adminToken: TEST_ADMIN_TOKEN, timeoutMs: 10_000 }),
-    health: async (url) => (await (await fetch(new URL("/health", url))).json()) as { buildId?: unknown },
+    smoke: (_stack, url, expectBuildId, headers) =>
+      runSmoke({ url, expectBuildId, adminToken: TEST_ADMIN_TOKEN, headers, timeoutMs: 10_000 }),
+    health: healthOf,
+    sleep: async () => {},
     log: (line) => lines.push(line),
     ...overrides,
   };
 }
 
-const prodBuild = async () =>
-  ((await (await fetch(new URL("/health", prod.url))).json()) as { buildId: string }).buildId;
+const options = (more: Partial<PromotionOptions> = {}): PromotionOptions => ({
+  from: "staging",
+  to: "prod",
+  dryRun: false,
+  steps: [10, 50, 100],
+  waitSeconds: 0,
+  samples: 20,
+  ...more,
+});
 
-describe("npm run promote", () => {
-  it("moves the build staging runs to prod, after the gate and smoke checks, and proves it there", async () => {
-    const stacks = new Environments({ staging, prod });
-    stacks.deployed.staging = inject("buildId");
-    stacks.deployed.prod = OLD_BUILD;
-    const outcome = await promote({ from: "staging", to: "prod", dryRun: false }, deps(stacks));
-    expect(outcome).toEqual({
-      ok: true,
-      buildId: inject("buildId"),
-      urls: { staging: staging.url.href, prod: prod.url.href },
-      deployed: true,
-    });
-    expect(stacks.calls).toEqual([
+const prodBuild = async () => (await healthOf(cloudflare.url)).buildId;
+const b8 = () => inject("buildId").slice(0, 8);
+
+describe("npm run promote, step by step", () => {
+  it("uploads the build with traffic held, moves it 10 → 50 → 100 % counting who answers, then brings Pulumi in line", async () => {
+    await startProd();
+    const outcome = await promote(options(), deps());
+    expect(outcome).toMatchObject({ ok: true, deployed: true, mode: "steps", buildId: inject("buildId") });
+    expect(cloudflare.calls).toEqual([
       "outputs staging",
       "gate",
       "outputs prod",
-      `up prod ${inject("buildId").slice(0, 8)}`,
+      `up prod ${b8()} hold old`,
+      "outputs prod",
+      "deploy prod old@90 new@10",
+      "deploy prod old@50 new@50",
+      "deploy prod new@100",
+      `up prod ${b8()}`,
       "outputs prod",
     ]);
+    const text = lines.join("\n");
+    // Counted from real /health answers through the split.
+    expect(text).toMatch(
+      / 10 %: deployed .*@90% .*@10%\n\s+2 of 20 answers from the new version .*, 18 from /,
+    );
+    expect(text).toMatch(/ 50 %: deployed .*\n\s+10 of 20 answers from the new version .*, 10 from /);
+    expect(text).toMatch(/100 %: deployed .*@100%\n\s+20 of 20 answers from the new version .*, 0 from /);
+    expect(text.match(/smoke checks passed on /g)).toHaveLength(3);
+    expect(lines.filter((l) => /^\[\d\/5\]/.test(l))).toHaveLength(5);
+    // The Pulumi state names what Cloudflare serves: the promoted version, at 100 %, not re-uploaded.
+    const next = cloudflare.list[0]!.id;
+    expect(outcome.ok && outcome.versionId).toBe(next);
+    expect(cloudflare.active).toEqual([{ versionId: next, percentage: 100 }]);
+    expect(cloudflare.state).toEqual({
+      versionId: next,
+      buildId: inject("buildId"),
+      deployment: cloudflare.active,
+    });
     expect(await prodBuild()).toBe(inject("buildId"));
-    expect(lines.filter((l) => /^\[\d\/4\]/.test(l))).toHaveLength(4);
   });
 
+  it("returns prod to 100 % on the previous version when a middle step fails, and says why", async () => {
+    await startProd();
+    cloudflare.crashAt = 50;
+    const outcome = await promote(options(), deps());
+    expect(outcome).toMatchObject({ ok: false, step: "traffic-50", targetChanged: true, reverted: true });
+    expect(outcome.ok || outcome.reason).toMatch(
+      /^10 of 20 \/health requests failed: \/health answered 502$/,
+    );
+    expect(cloudflare.calls.slice(3)).toEqual([
+      `up prod ${b8()} hold old`,
+      "outputs prod",
+      "deploy prod old@90 new@10",
+      "deploy prod old@50 new@50",
+      "deploy prod old@100",
+    ]);
+    const text = lines.join("\n");
+    expect(text).toMatch(/50 % step failed: returning prod to 100 % on \S+/);
+    expect(text).toMatch(/prod is back at 100 % on \S+ \(build 000000000000\): 20 from \S+/);
+    expect(lines.at(-1)).toMatch(/^promotion stopped at 50 %: 10 of 20 \/health requests failed/);
+    expect(await prodBuild()).toBe(OLD_BUILD);
+    // Pulumi's state holds the uploaded version (it exists, unused) and a deployment of the old one at 100 %:
+    // what Cloudflare serves after the revert.
+    expect(cloudflare.state.deployment).toEqual(cloudflare.active);
+    expect(cloudflare.label(cloudflare.active[0]!.versionId)).toBe("old");
+  });
+
+  it("reverts at the first step when the new version fails its smoke checks (pinned to it by the override header)", async () => {
+    await startProd();
+    // The new version runs with another secret than the one the smoke checks hold: its admin route refuses them.
+    cloudflare.newAdminToken = "another-admin-token-0123456789";
+    const outcome = await promote(options(), deps());
+    expect(outcome).toMatchObject({ ok: false, step: "traffic-10", reverted: true });
+    expect(outcome.ok || outcome.reason).toMatch(/smoke checks failed against .*\n\s+scheduled job: .*401/);
+    expect(cloudflare.calls.slice(-2)).toEqual(["deploy prod old@90 new@10", "deploy prod old@100"]);
+    expect(await prodBuild()).toBe(OLD_BUILD);
+  });
+
+  it("goes to 100 % in one step, after the same gate, when the new version changes Durable Object classes", async () => {
+    // The live version declares a class the manifest no longer has: the new version deletes it.
+    await startProd(`${CLASSES},Tally:sqlite`);
+    const outcome = await promote(options(), deps());
+    expect(outcome).toMatchObject({ ok: true, mode: "one-step", deployed: true });
+    expect(cloudflare.calls).toEqual([
+      "outputs staging",
+      "gate",
+      "outputs prod",
+      `up prod ${b8()}`,
+      "outputs prod",
+    ]);
+    expect(lines.join("\n")).toMatch(
+      /\[3\/5\] deploying build \S+ to prod at 100 % in one step\n\s+the Durable Object classes differ: .* has Tally:sqlite which the new version has not: .*cannot split traffic/,
+    );
+    expect(cloudflare.calls.some((c) => c.startsWith("deploy"))).toBe(false);
+    expect(await prodBuild()).toBe(inject("buildId"));
+    expect(cloudflare.state.deployment).toEqual(cloudflare.active);
+  });
+
+  it("refuses to start over a split an earlier promotion left, and changes nothing", async () => {
+    await startProd();
+    await cloudflare.up("prod", {
+      expectedBuildId: inject("buildId"),
+      holdTrafficOn: cloudflare.list[0]!.id,
+    });
+    await cloudflare.deploy(
+      "prod",
+      [
+        { versionId: cloudflare.list[1]!.id, percentage: 50 },
+        { versionId: cloudflare.list[0]!.id, percentage: 50 },
+      ],
+      "left over",
+    );
+    cloudflare.calls.length = 0;
+    const outcome = await promote(options(), deps());
+    expect(outcome).toMatchObject({ ok: false, step: "split", targetChanged: false });
+    expect(outcome.ok || outcome.reason).toMatch(/prod is already split .*npm run rollback -- prod --to /);
+    expect(cloudflare.calls.filter((c) => /^(up|deploy)/.test(c))).toEqual([]);
+  });
+});
+
+describe("npm run promote, before prod changes", () => {
   it("stops before prod when staging's stack deployed another build", async () => {
-    const stacks = new Environments({ staging, prod });
-    stacks.deployed.staging = "a".repeat(64);
-    const outcome = await promote({ from: "staging", to: "prod", dryRun: false }, deps(stacks));
+    await startProd();
+    cloudflare.stagingBuild = "a".repeat(64);
+    const outcome = await promote(options(), deps());
     expect(outcome).toMatchObject({ ok: false, step: "verify", targetChanged: false });
     expect(outcome.ok || outcome.reason).toMatch(/this tree builds .* but stack staging deployed aaaa/);
-    expect(stacks.calls).toEqual(["outputs staging"]);
+    expect(cloudflare.calls).toEqual(["outputs staging"]);
     expect(await prodBuild()).toBe(OLD_BUILD);
     expect(lines.at(-1)).toMatch(/prod was not changed/);
   });
@@ -104,20 +366,18 @@ describe("npm run promote", () => {
       bundlePath: inject("bundlePath"),
       env: { environment: "staging", buildId: "b".repeat(64) },
     });
-    const stacks = new Environments({ staging, prod });
-    stacks.deployed.staging = inject("buildId");
-    const outcome = await promote({ from: "staging", to: "prod", dryRun: false }, deps(stacks));
+    await startProd();
+    const outcome = await promote(options(), deps());
     expect(outcome).toMatchObject({ ok: false, step: "verify" });
     expect(outcome.ok || outcome.reason).toMatch(/reports build bbbb.*not running what its stack says/);
-    expect(stacks.calls.some((c) => c.startsWith("up"))).toBe(false);
+    expect(cloudflare.calls.some((c) => c.startsWith("up"))).toBe(false);
   });
 
   it("stops before prod when the test gate fails", async () => {
-    const stacks = new Environments({ staging, prod });
-    stacks.deployed.staging = inject("buildId");
+    await startProd();
     const outcome = await promote(
-      { from: "staging", to: "prod", dryRun: false },
-      deps(stacks, {
+      options(),
+      deps({
         runGate: async () => {
           throw new Error("vitest exited with 1");
         },
@@ -128,32 +388,26 @@ describe("npm run promote", () => {
       step: "gate",
       reason: "the test gate failed: vitest exited with 1",
     });
-    expect(stacks.calls.some((c) => c.startsWith("up"))).toBe(false);
+    expect(cloudflare.calls.some((c) => c.startsWith("up"))).toBe(false);
     expect(await prodBuild()).toBe(OLD_BUILD);
-  });
-
-  it("exits non-zero and says how to roll back when prod fails its smoke checks after the deploy", async () => {
-    const stacks = new Environments({ staging, prod }, () => "c".repeat(64));
-    stacks.deployed.staging = inject("buildId");
-    stacks.deployed.prod = OLD_BUILD;
-    const outcome = await promote({ from: "staging", to: "prod", dryRun: false }, deps(stacks));
-    expect(outcome).toMatchObject({ ok: false, step: "verify-target", targetChanged: true });
-    expect(lines.join("\n")).toMatch(
-      new RegExp(`To roll back, promote the previous build \\(${OLD_BUILD}\\)`),
-    );
   });
 
   it("--dry-run runs the checks and a preview, and deploys nothing", async () => {
-    const stacks = new Environments({ staging, prod });
-    stacks.deployed.staging = inject("buildId");
-    const outcome = await promote({ from: "staging", to: "prod", dryRun: true }, deps(stacks));
+    await startProd();
+    const outcome = await promote(options({ dryRun: true }), deps());
     expect(outcome).toMatchObject({ ok: true, deployed: false });
-    expect(stacks.calls).toEqual([
-      "outputs staging",
-      "gate",
-      "outputs prod",
-      `preview prod ${inject("buildId").slice(0, 8)}`,
-    ]);
+    expect(cloudflare.calls).toEqual(["outputs staging", "gate", "outputs prod", `preview prod ${b8()}`]);
     expect(await prodBuild()).toBe(OLD_BUILD);
+  });
+});
+
+describe("--steps", () => {
+  it("takes rising percentages ending at 100, and says what is wrong otherwise", () => {
+    expect(parseSteps("10,50,100")).toEqual([10, 50, 100]);
+    expect(parseSteps("100")).toEqual([100]);
+    expect(parseSteps("10,abc,100")).toBe('--steps takes percentages from 1 to 100, got "abc"');
+    expect(parseSteps("0,100")).toBe('--steps takes percentages from 1 to 100, got "0"');
+    expect(parseSteps("50,10,100")).toBe("--steps must rise, got 50,10,100");
+    expect(parseSteps("10,50")).toBe("--steps must end at 100, got 10,50");
   });
 });
