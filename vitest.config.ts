@@ -4,6 +4,10 @@ import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 
 export default defineConfig({
   test: {
+    // Most test time is waiting (on workerd, on timers a test is about, on child processes), not computing: vitest's
+    // default of one worker per core minus one ran every file in sequence on a two-core machine. Both projects'
+    // files share these workers.
+    maxWorkers: 3,
     projects: [
       {
         // In-runtime tests: the worker source and its Durable Objects inside workerd, with the same bindings
@@ -32,7 +36,8 @@ export default defineConfig({
           name: "node",
           include: ["test/artifact/**/*.test.ts", "test/infra/**/*.test.ts", "test/scripts/**/*.test.ts"],
           environment: "node",
-          globalSetup: ["test/support/global-setup.ts"],
+          // `npm test` typechecks beside the tests (test/support/typecheck-beside.ts), not before them.
+          globalSetup: ["test/support/global-setup.ts", "test/support/typecheck-beside.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -45,7 +45,8 @@ const results: ProbeResult[] = [];
 for (const [index, [script, args]] of runs.entries()) {
   const result: ProbeResult = { script, args, code: null, stdout: "", stderr: "" };
   let ended = false;
-  const { promise: exited, resolve: end } = Promise.withResolvers<void>();
+  let end = () => {};
+  const exited = new Promise<void>((resolve) => (end = resolve));
   const finish = (code: number) => {
     if (ended) return;
     ended = true;
