@@ -21,7 +21,8 @@ export default defineConfig({
             configResolved(config) {
               const warnOnce = config.logger.warnOnce.bind(config.logger);
               config.logger.warnOnce = (message, options) => {
-                if (!/\/node_modules\/.*points to missing source files/.test(message)) warnOnce(message, options);
+                if (!/\/node_modules\/.*points to missing source files/.test(message))
+                  warnOnce(message, options);
               };
             },
           },
