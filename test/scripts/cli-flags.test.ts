@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
 import { interpretCli } from "../../scripts/lib/cli.ts";
+import type { ProbeResult } from "../support/cli-probe.ts";
 
 const spec = {
   name: "demo",
@@ -40,15 +41,16 @@ describe("interpretCli", () => {
 const scripts = readdirSync(path.join(ROOT, "scripts"))
   .filter((f) => f.endsWith(".ts"))
   .map((f) => f.slice(0, -3));
+const probedArgs = [["--help"], ["--bogus"]];
 
-function run(
-  script: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+type Outcome = { code: number | null; stdout: string; stderr: string };
+
+/** `node --import tsx <file> ...args`, as `npm run` runs a script; no Pulumi CLI and no network are needed. */
+function spawnTsx(file: string, args: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
       cwd: ROOT,
-      // No Pulumi CLI and no network are needed: parsing happens before anything else.
+      // Parsing happens before anything else: no Pulumi CLI on the PATH.
       env: { ...process.env, PATH: path.dirname(process.execPath) },
     });
     let stdout = "";
@@ -56,6 +58,23 @@ function run(
     child.stdout.on("data", (c: Buffer) => (stdout += c));
     child.stderr.on("data", (c: Buffer) => (stderr += c));
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// Each script's real entry module under each command line, all in one process (test/support/cli-probe.ts): a
+// spawn per script and flag cost ~38 s on two cores, most of it re-loading the same dependencies.
+let probed: Promise<ProbeResult[]> | undefined;
+function run(script: string, args: string[]): Promise<Outcome> {
+  probed ??= spawnTsx("test/support/cli-probe.ts", [
+    JSON.stringify(scripts.flatMap((s) => probedArgs.map((a) => [s, a]))),
+  ]).then((probe) => {
+    if (probe.code !== 0) throw new Error(`the CLI probe failed (${probe.code}):\n${probe.stderr}`);
+    return JSON.parse(probe.stdout) as ProbeResult[];
+  });
+  return probed.then((results) => {
+    const found = results.find((r) => r.script === script && r.args.join(" ") === args.join(" "));
+    if (!found) throw new Error(`the CLI probe did not run ${script} ${args.join(" ")}`);
+    return { code: found.code, stdout: found.stdout, stderr: found.stderr };
   });
 }
 
@@ -74,5 +93,23 @@ describe.each(scripts)("npm run %s", (script) => {
     expect(lines[0]).toBe(`npm run ${script}: Unknown option '--bogus'.`);
     expect(lines[1]).toMatch(new RegExp(`^usage: npm run ${script}\\b`));
     expect(stderr).not.toMatch(/TypeError|ERR_PARSE_ARGS|\n\s+at /);
+  });
+});
+
+// The probe above runs each entry module in-process; these two prove the same answers from real separate
+// processes (run side by side: each is a full tsx start-up).
+describe.concurrent("scripts spawned as their own process answer as in the probe", () => {
+  it("npm run status --help prints the usage and exits 0", async () => {
+    const spawned = await spawnTsx("scripts/status.ts", ["--help"]);
+    expect(spawned.code).toBe(0);
+    expect(spawned.stdout).toMatch(/^usage: npm run status\b/);
+    expect(spawned).toEqual(await run("status", ["--help"]));
+  });
+
+  it("npm run smoke --bogus is one line and the usage, exit 2", async () => {
+    const spawned = await spawnTsx("scripts/smoke.ts", ["--bogus"]);
+    expect(spawned.code).toBe(2);
+    expect(spawned.stderr.split("\n")[0]).toBe("npm run smoke: Unknown option '--bogus'.");
+    expect(spawned).toEqual(await run("smoke", ["--bogus"]));
   });
 });

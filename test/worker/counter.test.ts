@@ -1,5 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../worker/app.ts";
 import type { Env } from "../../worker/env.ts";
 import { Counter } from "../../worker/objects/counter.ts";
@@ -119,5 +119,20 @@ describe("stubs carry the environment's location hint", () => {
     expect(await res.json()).toEqual({
       error: { code: "internal_error", message: "The server failed to handle this request." },
     });
+  });
+
+  it("logs a bad hint as one line saying what to fix, not as an unhandled error with a stack", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const testEnv: Env = { ...env, DO_LOCATION_HINT: "mars" };
+      expect((await createApp().request("/api/counters/x", {}, testEnv)).status).toBe(500);
+      expect(logged.mock.calls).toEqual([
+        [
+          'misconfigured environment: GET /api/counters/x: DO_LOCATION_HINT "mars" is not a valid location hint',
+        ],
+      ]);
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

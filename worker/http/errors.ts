@@ -27,6 +27,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The environment is misconfigured (a deploy mistake such as an invalid DO_LOCATION_HINT), not the request: the
+ * answer is an honest 500 that names no internals, and the log gets one line saying what to fix. A stack would
+ * only point at the line that noticed the mistake.
+ */
+export class ConfigurationError extends Error {
+  override readonly name = "ConfigurationError";
+}
+
 /** Codes for the HTTPExceptions that Hono's own middleware throws (body limit, etc.). */
 const HTTP_EXCEPTION_CODES: Partial<Record<number, string>> = {
   400: "bad_request",
@@ -47,7 +56,11 @@ export const onError: ErrorHandler = (err, c) => {
     const code = HTTP_EXCEPTION_CODES[status] ?? (status >= 500 ? "internal_error" : "bad_request");
     return c.json(errorBody(code, err.message || `Request failed with status ${status}.`), status);
   }
-  console.error("unhandled error", c.req.method, c.req.path, err);
+  if (err instanceof ConfigurationError) {
+    console.error(`misconfigured environment: ${c.req.method} ${c.req.path}: ${err.message}`);
+  } else {
+    console.error("unhandled error", c.req.method, c.req.path, err);
+  }
   return c.json(errorBody("internal_error", "The server failed to handle this request."), 500);
 };
 

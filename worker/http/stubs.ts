@@ -1,7 +1,7 @@
 import type { DurableObjectBindings, Env } from "../env.ts";
 import type { DurableObjectBindingName } from "../manifest.ts";
 import { isJurisdiction, isLocationHint } from "../platform.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, ConfigurationError } from "./errors.ts";
 
 type ObjectOf<B extends DurableObjectBindingName> =
   DurableObjectBindings[B] extends DurableObjectNamespace<infer T> ? T : never;
@@ -18,7 +18,7 @@ function namespace<B extends DurableObjectBindingName>(
   const jurisdiction = env.DO_JURISDICTION;
   if (!jurisdiction) return ns;
   if (!isJurisdiction(jurisdiction))
-    throw new Error(`DO_JURISDICTION ${JSON.stringify(jurisdiction)} is not valid`);
+    throw new ConfigurationError(`DO_JURISDICTION ${JSON.stringify(jurisdiction)} is not valid`);
   return ns.jurisdiction(jurisdiction);
 }
 
@@ -28,7 +28,7 @@ export function stubOptions(env: Env): DurableObjectNamespaceGetDurableObjectOpt
   if (!hint) return undefined;
   // A bad hint is a deploy mistake, not a client's: fail loudly (500) instead of silently ignoring it.
   if (!isLocationHint(hint))
-    throw new Error(`DO_LOCATION_HINT ${JSON.stringify(hint)} is not a valid location hint`);
+    throw new ConfigurationError(`DO_LOCATION_HINT ${JSON.stringify(hint)} is not a valid location hint`);
   return { locationHint: hint };
 }
 
