@@ -173,7 +173,10 @@ export function contract(): RouteContract[] {
       params,
       body: { schema: createJobBody },
       ok: { 201: { description: "The job.", schema: job, headers: { Location: "The job's URL." } } },
-      errors: { 413: "`payload_too_large`: the action's JSON is too big.", 429: "`too_many_jobs`; or `rate_limited` (admin attempts, with Retry-After)." },
+      errors: {
+        413: "`payload_too_large`: the action's JSON is too big.",
+        429: "`too_many_jobs`; or `rate_limited` (admin attempts, with Retry-After).",
+      },
       admin: true,
     },
     {
