@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { adminHeaders, call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { adminHeaders, call, uniqueName, usePlatforms } from "../support/platform.ts";
 
-const platforms: LocalPlatform[] = [];
-const start = async (...args: Parameters<typeof startBuiltPlatform>) => {
-  const platform = await startBuiltPlatform(...args);
-  platforms.push(platform);
-  return platform;
-};
-afterAll(() => Promise.all(platforms.map((p) => p.dispose())));
+const start = usePlatforms();
 
 let base: URL;
 beforeAll(async () => {

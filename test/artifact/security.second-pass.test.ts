@@ -3,20 +3,13 @@ import { mkdtemp, readdir, stat } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { rateLimits } from "../../worker/manifest.ts";
-import { adminHeaders, call, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { adminHeaders, call, uniqueName, usePlatforms } from "../support/platform.ts";
 import { eventually } from "../support/wait.ts";
 
-const platforms: LocalPlatform[] = [];
-const start = async (...args: Parameters<typeof startBuiltPlatform>) => {
-  const platform = await startBuiltPlatform(...args);
-  platforms.push(platform);
-  return platform;
-};
-afterAll(() => Promise.all(platforms.map((p) => p.dispose())));
+const start = usePlatforms();
 
 let base: URL;
 beforeAll(async () => {

@@ -53,6 +53,20 @@ export function useBuiltPlatform(
 }
 
 /**
+ * For a test file that starts several platforms (different settings): `start` starts one like startBuiltPlatform
+ * and every platform it started is stopped after the file's tests.
+ */
+export function usePlatforms(): typeof startBuiltPlatform {
+  const platforms: LocalPlatform[] = [];
+  afterAll(() => Promise.all(platforms.map((p) => p.dispose())));
+  return async (...args) => {
+    const platform = await startBuiltPlatform(...args);
+    platforms.push(platform);
+    return platform;
+  };
+}
+
+/**
  * One connection per request: never a reused keep-alive one. workerd (kj's HTTP server) closes a connection idle
  * for 5 s and sends no Keep-Alive hint (measured); Node's fetch keeps idle connections for 4 s by its own timer.
  * On a loaded machine that timer fires late, fetch reuses a connection the server is closing, and a POST fails
