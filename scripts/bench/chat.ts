@@ -1,6 +1,6 @@
 import { CHAT_LIMITS } from "../../worker/chat/protocol.ts";
 import { ChatClient } from "../lib/chat-client.ts";
-import { percentile, runLoad } from "./load.ts";
+import { asNewClient, percentile, runLoad, untilQuiet } from "./load.ts";
 import type { Benchmark, BenchRow } from "./types.ts";
 
 const FANOUT_CLIENTS = 200;
@@ -16,16 +16,6 @@ const STORM_LISTENERS = 200;
 const STORM_JOINERS = 300;
 const STORM_JOINS_PER_SECOND = 100;
 const STORM_MESSAGE_EVERY_MS = 100;
-
-let nextClient = 0;
-/**
- * Each bench socket is a distinct client (locally `CF-Connecting-IP` is taken from the request), so a room's
- * per-client socket cap does not apply to the crowd, as it would not to a crowd of real people.
- */
-function asNewClient(): { headers: Record<string, string> } {
-  const i = ++nextClient;
-  return { headers: { "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } };
-}
 
 /** Failed upgrades (reset or refused) that were tried again; reported so a number never hides them. */
 let retriedUpgrades = 0;
@@ -267,6 +257,7 @@ async function fanout(base: URL, log: (m: string) => void): Promise<BenchRow[]> 
   const receivers = await crowd(base, room, FANOUT_CLIENTS, (i) => `reader-${i}`);
   // Several sending sockets take turns, so no single connection reaches the rate limit.
   const senders = await crowd(base, room, 5, (i) => `writer-${i}`);
+  await untilQuiet([...receivers, ...senders]);
   const latencies: number[] = [];
   let started = performance.now();
   // Round -1 warms up and drains the join frames of the crowd (frames arrive in order), so no round pays for them.

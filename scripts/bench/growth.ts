@@ -1,5 +1,5 @@
 import { ChatClient } from "../lib/chat-client.ts";
-import { percentile } from "./load.ts";
+import { asNewClient, percentile, untilQuiet } from "./load.ts";
 import { type Benchmark, type BenchRow, figure } from "./types.ts";
 
 /** Sockets in one room for the fan-out growth line. */
@@ -20,7 +20,7 @@ async function crowd(base: URL, room: string, count: number, prefix: string): Pr
   const clients: ChatClient[] = [];
   for (let start = 0; start < count; start += 50) {
     const batch = Array.from({ length: Math.min(50, count - start) }, (_, i) =>
-      ChatClient.connect(base, room, `${prefix}-${start + i}`),
+      ChatClient.connect(base, room, `${prefix}-${start + i}`, asNewClient()),
     );
     clients.push(...(await Promise.all(batch)));
   }
@@ -33,8 +33,9 @@ async function fanoutAt(base: URL, size: number): Promise<{ p50: number; p99: nu
   const room = `growth-fanout-${size}-${Date.now()}`;
   const receivers = await crowd(base, room, size, "reader");
   const senders = await crowd(base, room, SENDERS, "writer");
+  await untilQuiet([...receivers, ...senders]);
   const latencies: number[] = [];
-  // Round -1 warms up and drains the crowd's join frames (frames arrive in order), so no measured round pays for them.
+  // Round -1 warms up (frames arrive in order, and the room is quiet), so no measured round pays for a first send.
   for (let round = -1; round < FANOUT_ROUNDS; round++) {
     const text = `growth ${size} ${round}`;
     let sentAt = 0;

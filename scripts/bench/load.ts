@@ -1,4 +1,6 @@
 import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ChatClient } from "../lib/chat-client.ts";
 
 export interface LoadOptions {
   readonly url: URL;
@@ -16,6 +18,31 @@ export interface LoadResult {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+}
+
+let nextClient = 0;
+/**
+ * Each bench socket is a distinct client (locally `CF-Connecting-IP` is taken from the request), so a room's
+ * per-client socket cap does not apply to the crowd, as it would not to a crowd of real people.
+ */
+export function asNewClient(): { headers: Record<string, string> } {
+  const i = ++nextClient;
+  return { headers: { "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } };
+}
+
+/**
+ * Resolves once none of `clients` has received a frame for `quietMs`. Presence is coalesced on a timer
+ * (CHAT_LIMITS.presenceIntervalMs), so a crowd's last presence frame can still be on its way after the crowd has
+ * opened; a timed round that starts before it arrives pays for it. Replaces the clients' frame handlers.
+ */
+export async function untilQuiet(clients: readonly ChatClient[], quietMs = 1_000): Promise<void> {
+  let lastFrameAt = performance.now();
+  for (const c of clients) {
+    c.onFrame = (_frame, at) => {
+      lastFrameAt = at;
+    };
+  }
+  while (performance.now() - lastFrameAt < quietMs) await sleep(50);
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
