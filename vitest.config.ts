@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { miniflareAuxiliaryWorkers, miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
+import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 
 const inRuntimeEnvironment = {
   environment: "test",
@@ -40,10 +40,7 @@ export default defineConfig({
             // provokes on purpose (a webhook to a closed port, a socket a test drops); the worker's own console
             // output and test failures are printed either way.
             verbose: false,
-            miniflare: {
-              ...miniflareWorkerOptions(inRuntimeEnvironment),
-              workers: miniflareAuxiliaryWorkers(inRuntimeEnvironment),
-            },
+            miniflare: miniflareWorkerOptions(inRuntimeEnvironment),
           }),
         ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },

@@ -1,9 +1,5 @@
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
-import {
-  type LocalEnvironment,
-  miniflareAuxiliaryWorkers,
-  miniflareWorkerOptions,
-} from "./miniflare-options.ts";
+import { type LocalEnvironment, miniflareWorkerOptions } from "./miniflare-options.ts";
 
 export interface LocalPlatformOptions {
   /** Path of the built bundle (dist/index.js). */
@@ -32,10 +28,8 @@ export interface LocalPlatform {
 // wants its new nested shape, so each use converts with its own convertV4MiniflareOptions.
 function options(o: LocalPlatformOptions): V4MiniflareOptions {
   return {
-    // The platform first: the entry worker that serves every request.
     workers: [
       { ...miniflareWorkerOptions(o.env), name: "platform", modules: true, scriptPath: o.bundlePath },
-      ...miniflareAuxiliaryWorkers(o.env),
     ],
     port: o.port ?? 0,
     host: o.host ?? "127.0.0.1",

@@ -7,7 +7,7 @@ import {
 } from "../../infra/runtime-environment.ts";
 import { durableObjects, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../../worker/platform.ts";
-import { localRateLimitWorkerName, localRateLimitWorkers } from "./local-rate-limit.ts";
+import { localRateLimitBindings } from "./local-rate-limit.ts";
 
 export type { LocalEnvironment, RateLimitSetting };
 
@@ -29,14 +29,6 @@ export function localRateLimits(env: LocalEnvironment): Record<RateLimitName, Ra
       return [name, { limit, period }];
     }),
   ) as Record<RateLimitName, RateLimitSetting>;
-}
-
-/**
- * The workers of a local platform besides the platform's own: one in-memory rate limiter per limiter
- * (scripts/lib/local-rate-limit.ts says why not Miniflare's). Give them to Miniflare's `workers` after the platform.
- */
-export function miniflareAuxiliaryWorkers(env: LocalEnvironment) {
-  return localRateLimitWorkers(localRateLimits(env));
 }
 
 /** Durable Object bindings for Miniflare, from the manifest. */
@@ -62,9 +54,7 @@ export function miniflareWorkerOptions(given: LocalEnvironment) {
     // Miniflare fills the binding with a version id of its own, like Cloudflare does for each version.
     versionMetadata: VERSION_METADATA_BINDING,
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
-    // Each limiter binding is a service binding to its in-memory stand-in (miniflareAuxiliaryWorkers).
-    serviceBindings: Object.fromEntries(
-      Object.keys(rateLimits).map((name) => [name, localRateLimitWorkerName(name)]),
-    ),
+    // Each limiter is bound to its in-memory stand-in (scripts/lib/local-rate-limit.ts).
+    unsafeBindings: localRateLimitBindings(localRateLimits(env)),
   } satisfies Partial<LegacyWorkerOptions>;
 }

@@ -45,7 +45,7 @@ describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s
 
     // The same rate limiters (the local limit is more generous unless the stack's is given).
     const deployedLimiters = script.bindings.filter((b) => b.type === "ratelimit").map((b) => b.name);
-    expect(deployedLimiters).toEqual(Object.keys(local.serviceBindings));
+    expect(deployedLimiters).toEqual(local.unsafeBindings.map((b) => b.name));
 
     expect(script.compatibilityDate).toBe(local.compatibilityDate);
     expect(script.compatibilityFlags).toEqual(local.compatibilityFlags);
