@@ -1,12 +1,14 @@
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
+import { assetsDirectoryOf } from "../../infra/build.ts";
 import {
   type LocalEnvironment,
+  miniflareAssets,
   miniflareAuxiliaryWorkers,
   miniflareWorkerOptions,
 } from "./miniflare-options.ts";
 
 export interface LocalPlatformOptions {
-  /** Path of the built bundle (dist/index.js). */
+  /** Path of the built bundle (dist/index.js); its static assets are the build's directory beside it. */
   readonly bundlePath: string;
   readonly env: LocalEnvironment;
   /** 0 picks a free port. */
@@ -34,7 +36,13 @@ function options(o: LocalPlatformOptions): V4MiniflareOptions {
   return {
     // The platform first: the entry worker that serves every request.
     workers: [
-      { ...miniflareWorkerOptions(o.env), name: "platform", modules: true, scriptPath: o.bundlePath },
+      {
+        ...miniflareWorkerOptions(o.env),
+        name: "platform",
+        modules: true,
+        scriptPath: o.bundlePath,
+        assets: miniflareAssets(assetsDirectoryOf(o.bundlePath)),
+      },
       ...miniflareAuxiliaryWorkers(o.env),
     ],
     port: o.port ?? 0,
