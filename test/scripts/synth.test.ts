@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readBuildRecord, ROOT } from "../../infra/build.ts";
+import { ROOT, readBuildRecord } from "../../infra/build.ts";
 import { REDACTED, SynthUsageError, synthesize } from "../../scripts/lib/synth.ts";
 import { durableObjects, lastLegacyTag } from "../../worker/manifest.ts";
 
