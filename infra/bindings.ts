@@ -1,6 +1,6 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import { durableObjects, rateLimits } from "../worker/manifest.ts";
+import { durableObjects, rateLimits, staticAssets } from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
 import type { RateLimitSetting } from "./runtime-environment.ts";
 
@@ -31,6 +31,11 @@ export function rateLimitBindings(
 /** The version-metadata binding: the worker reports its version id in /health. */
 export function versionMetadataBinding(): ScriptBinding[] {
   return [{ type: "version_metadata", name: VERSION_METADATA_BINDING }];
+}
+
+/** The static-assets binding: the worker fetches the version's assets (the OpenAPI document) through it. */
+export function assetsBinding(): ScriptBinding[] {
+  return [{ type: "assets", name: staticAssets.binding }];
 }
 
 export function plainTextBindings(vars: Readonly<Record<string, string>>): ScriptBinding[] {

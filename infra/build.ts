@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
-import { durableObjects, lastLegacyTag } from "../worker/manifest.ts";
+import { durableObjects, lastLegacyTag, staticAssets } from "../worker/manifest.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -13,11 +13,30 @@ export const WORKER_ENTRY = path.join(ROOT, "worker/index.ts");
 export const BUNDLE_FILE = "index.js";
 export const RECORD_FILE = "build.json";
 
+/** The static-assets directory of a build: beside its bundle (worker/manifest.ts `staticAssets`). */
+export const assetsDirectoryOf = (bundlePath: string) =>
+  path.join(path.dirname(bundlePath), staticAssets.directory);
+
+/** One file of the static assets, as the build record lists it. */
+export interface AssetRecord {
+  /** Path under the assets directory, with `/` separators (= its URL path without the leading slash). */
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
 /** What `npm run build` writes next to the bundle (dist/build.json). */
 export interface BuildRecord {
-  /** sha256 of the bundle bytes, hex: the build id /health reports and promotion compares. */
+  /**
+   * The build id /health reports and promotion compares: sha256 of everything a version carries, the bundle and
+   * the static assets (see `buildIdOf`), hex. The document can change while the bundle does not.
+   */
   readonly buildId: string;
+  /** sha256 of the bundle bytes alone, hex: the uploaded module's contentSha256. */
+  readonly bundleSha256: string;
   readonly mainModule: string;
+  /** The static assets written beside the bundle, sorted by path. */
+  readonly assets: readonly AssetRecord[];
   readonly sizes: { readonly raw: number; readonly gzip: number };
   /** Everything the bundle exports (the Durable Object classes and `default`). */
   readonly exports: readonly string[];
@@ -28,6 +47,8 @@ export interface BuildRecord {
 export interface BuildResult extends BuildRecord {
   readonly outDir: string;
   readonly bundlePath: string;
+  /** Absolute path of the static-assets directory (dist/assets), uploaded with the version. */
+  readonly assetsDirectory: string;
   /** The bundle as text: what the Pulumi program uploads as the script content. */
   readonly content: string;
   readonly durationMs: number;
@@ -72,10 +93,7 @@ const minifyPageAssets: esbuild.Plugin = {
 };
 
 /** esbuild options for workerd, shared so every build of the worker is the same build. */
-export function esbuildOptions(
-  outDir: string,
-  openapiDocument: string,
-): esbuild.BuildOptions & { metafile: true; write: false } {
+export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafile: true; write: false } {
   return {
     entryPoints: [WORKER_ENTRY],
     outfile: path.join(outDir, BUNDLE_FILE),
@@ -86,8 +104,6 @@ export function esbuildOptions(
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
     external: ["cloudflare:*"],
-    // The API document, generated from the routes' contracts just before bundling (worker/routes/openapi.ts).
-    define: { __OPENAPI_DOCUMENT__: JSON.stringify(openapiDocument) },
     minify: true,
     sourcemap: "external",
     // Paths in the source map relative to the repo, never the checkout directory: same tree, same bytes.
@@ -102,17 +118,49 @@ export function esbuildOptions(
 }
 
 /**
- * Bundles worker/ for workerd and writes `index.js`, its source map and `build.json` into `outDir`.
- * Deterministic: the same tree and lockfile give the same bytes, so the sha256 is a build id.
+ * The static assets of a build, generated from the tree: the OpenAPI document (infra/openapi.ts), as the bytes the
+ * worker serves. Paths are relative to the assets directory.
+ */
+export async function generateAssets(): Promise<Map<string, Uint8Array>> {
+  const document = JSON.stringify(await buildOpenApiDocument());
+  return new Map([[staticAssets.files.openapi, Buffer.from(document, "utf8")]]);
+}
+
+/**
+ * The build id: sha256 over one line per uploaded file, `<sha256> <name>\n`, the bundle first, then every asset by
+ * path. Any byte of the bundle or of an asset changes it; the same files give the same id.
+ */
+export function buildIdOf(bundleSha256: string, assets: readonly AssetRecord[]): string {
+  const lines = [
+    `${bundleSha256} ${BUNDLE_FILE}`,
+    ...assets.map((a) => `${a.sha256} ${staticAssets.directory}/${a.path}`),
+  ];
+  return sha256(lines.map((line) => `${line}\n`).join(""));
+}
+
+const sha256 = (bytes: string | Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * Bundles worker/ for workerd and writes `index.js`, its source map, the static assets (`assets/`) and
+ * `build.json` into `outDir`. Deterministic: the same tree and lockfile give the same bytes, hence the same build id.
  * Fails with a clear message when a class the manifest binds is not exported by the bundle.
  */
-export async function buildWorker(options: { outDir?: string } = {}): Promise<BuildResult> {
+export async function buildWorker(
+  options: {
+    outDir?: string;
+    /** The static assets to write instead of the generated ones (tests: a document changed alone). */
+    assets?: ReadonlyMap<string, Uint8Array>;
+  } = {},
+): Promise<BuildResult> {
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
   const started = performance.now();
   let result: esbuild.BuildResult<{ metafile: true; write: false }>;
+  let assetFiles: ReadonlyMap<string, Uint8Array>;
   try {
-    const document = JSON.stringify(await buildOpenApiDocument());
-    result = await esbuild.build(esbuildOptions(outDir, document));
+    [assetFiles, result] = await Promise.all([
+      options.assets ?? generateAssets(),
+      esbuild.build(esbuildOptions(outDir)),
+    ]);
   } catch (error) {
     const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
     const text = errors.length
@@ -128,27 +176,53 @@ export async function buildWorker(options: { outDir?: string } = {}): Promise<Bu
   const exportsOf = [...(result.metafile.outputs[relativeOut]?.exports ?? [])].sort();
   assertBoundClassesExported(exportsOf);
 
+  const assets = [...assetFiles]
+    .map(([file, bytes]) => ({ path: file, sha256: sha256(bytes), size: bytes.byteLength }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const bundleSha256 = sha256(bundle.contents);
   const record: BuildRecord = {
-    buildId: createHash("sha256").update(bundle.contents).digest("hex"),
+    buildId: buildIdOf(bundleSha256, assets),
+    bundleSha256,
     mainModule: BUNDLE_FILE,
+    assets,
     sizes: { raw: bundle.contents.byteLength, gzip: gzipSync(bundle.contents, { level: 9 }).byteLength },
     exports: exportsOf,
     migrationTag: lastLegacyTag(),
     esbuildVersion: esbuild.version,
   };
 
-  await mkdir(outDir, { recursive: true });
+  const assetsDirectory = path.join(outDir, staticAssets.directory);
+  await mkdir(assetsDirectory, { recursive: true });
+  await removeStaleAssets(assetsDirectory, new Set(assetFiles.keys()));
   await Promise.all([
     ...result.outputFiles.map((file) => writeAtomically(file.path, file.contents)),
+    ...[...assetFiles].map(([file, bytes]) => writeAtomically(path.join(assetsDirectory, file), bytes)),
     writeAtomically(path.join(outDir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`),
   ]);
   return {
     ...record,
     outDir,
     bundlePath,
+    assetsDirectory,
     content: bundle.text,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * The whole assets directory is uploaded with a version, so a file an earlier build wrote and this one does not
+ * (a renamed asset) must go: it would be served while the build id does not cover it. Another process's
+ * half-written file (`*.tmp`, see writeAtomically) is left alone.
+ */
+async function removeStaleAssets(directory: string, keep: ReadonlySet<string>): Promise<void> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  await Promise.all(
+    entries
+      .filter((entry) => entry.isFile() && !entry.name.endsWith(".tmp"))
+      .map((entry) => path.join(entry.parentPath, entry.name))
+      .filter((file) => !keep.has(path.relative(directory, file).split(path.sep).join("/")))
+      .map((file) => rm(file, { force: true })),
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  assetsBinding,
   durableObjectBindings,
   plainTextBindings,
   rateLimitBindings,
@@ -19,7 +20,18 @@ export interface DurableWorkerArgs {
   readonly content: string;
   /** File name of the main module inside the upload. */
   readonly mainModule: string;
-  /** sha256 of `content`: the module's contentSha256, the version's tag, passed to the worker as BUILD_ID. */
+  /** sha256 of `content`: the module's contentSha256. */
+  readonly bundleSha256: string;
+  /**
+   * The static-assets directory (the build's dist/assets), uploaded with the version by the provider. Relative to
+   * the project directory, where Pulumi runs the program and its providers: the same path in every checkout, so
+   * it never shows as a change.
+   */
+  readonly assetsDirectory: string;
+  /**
+   * The build id: sha256 over the bundle and the assets (infra/build.ts buildIdOf). The version's tag, passed to
+   * the worker as BUILD_ID.
+   */
   readonly buildId: string;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: readonly string[];
@@ -53,7 +65,8 @@ export interface DurableWorkerArgs {
 
 /**
  * A Worker on Cloudflare's current resources: the Worker (name, observability, workers.dev), one immutable
- * WorkerVersion (the bundle, bindings, compatibility, placement and the `exports` class lifecycle), and a
+ * WorkerVersion (the bundle, its static assets, bindings, compatibility, placement and the `exports` class
+ * lifecycle), and a
  * WorkersDeployment sending 100 % of traffic to that version; plus the custom domain when configured.
  *
  * Resource options given to the component apply to every child (Pulumi children inherit them), except `protect`
@@ -102,9 +115,16 @@ export class DurableWorker extends pulumi.ComponentResource {
             name: args.mainModule,
             contentType: "application/javascript+module",
             contentBase64: Buffer.from(args.content, "utf8").toString("base64"),
-            contentSha256: args.buildId,
+            contentSha256: args.bundleSha256,
           },
         ],
+        // Workers Static Assets: the worker runs first for every request and reads a file through the assets
+        // binding, so an asset is answered with the app's headers like everything else. No HTML rewriting and no
+        // fallback page: only the files the build wrote, at their own paths.
+        assets: {
+          directory: args.assetsDirectory,
+          config: { runWorkerFirst: true, htmlHandling: "none", notFoundHandling: "none" },
+        },
         compatibilityDate: args.compatibilityDate,
         compatibilityFlags: [...args.compatibilityFlags],
         // One secret binding makes Pulumi treat the whole list as secret (encrypted in state, hidden in diffs).
@@ -112,6 +132,7 @@ export class DurableWorker extends pulumi.ComponentResource {
           ...durableObjectBindings(),
           ...rateLimitBindings(args.publicWrites),
           ...versionMetadataBinding(),
+          ...assetsBinding(),
           ...plainTextBindings(args.vars),
           ...secretBindings(args.secrets ?? {}),
         ],

@@ -2,10 +2,11 @@
 // Config is read and validated here, once; everything below takes typed arguments.
 // Order matters: every check that needs no network (config, the class declaration) runs before the build and
 // before the one data-source read, and nothing is registered until all checks have passed.
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as manifest from "../worker/manifest.ts";
 import { SECRET_NAMES } from "../worker/platform.ts";
-import { buildWorker } from "./build.ts";
+import { buildWorker, ROOT } from "./build.ts";
 import { buildGuardRefusal, HOLD_VERSION_ENV } from "./build-guard.ts";
 import {
   ClassLifecycleError,
@@ -61,6 +62,8 @@ export default async function main() {
       scriptName: config.workerName,
       content: build.content,
       mainModule: build.mainModule,
+      bundleSha256: build.bundleSha256,
+      assetsDirectory: path.relative(ROOT, build.assetsDirectory).split(path.sep).join("/"),
       buildId: build.buildId,
       compatibilityDate: config.compatibilityDate,
       compatibilityFlags: config.compatibilityFlags,

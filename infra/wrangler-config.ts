@@ -1,7 +1,7 @@
 import path from "node:path";
 import * as manifest from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
-import { ROOT, WORKER_ENTRY } from "./build.ts";
+import { DEFAULT_OUT_DIR, ROOT, WORKER_ENTRY } from "./build.ts";
 import { type DurableObjectExport, exportsFromManifest } from "./class-lifecycle.ts";
 import { platformBindings } from "./runtime-environment.ts";
 import { environmentForStack } from "./stack-environment.ts";
@@ -10,7 +10,7 @@ import type { StackSettings } from "./stack-settings.ts";
 /**
  * A wrangler configuration (wrangler.json) for one stack, generated from the manifest and the stack's settings
  * exactly as the Pulumi program derives its WorkerVersion: same Durable Object bindings and `exports`, same
- * variables, rate limiter, compatibility, placement and URL. Never kept by hand: `npm run wrangler-config -- <stack>`
+ * variables, rate limiter, static assets, compatibility, placement and URL. Never kept by hand: `npm run wrangler-config -- <stack>`
  * writes it (git-ignored) so wrangler's own validator can judge what Pulumi will send, and so `wrangler tail` /
  * `wrangler dev` work against the stack. Secrets are not in it: wrangler reads them from .dev.vars locally.
  */
@@ -34,6 +34,13 @@ export interface WranglerConfig {
     simple: { limit: number; period: number };
   }[];
   readonly version_metadata: { readonly binding: string };
+  readonly assets: {
+    readonly directory: string;
+    readonly binding: string;
+    readonly run_worker_first: true;
+    readonly html_handling: "none";
+    readonly not_found_handling: "none";
+  };
   readonly vars: Readonly<Record<string, string>>;
 }
 
@@ -88,6 +95,14 @@ export function wranglerConfig(
       simple: { limit: settings.publicWrites.limit, period: settings.publicWrites.period },
     })),
     version_metadata: { binding: VERSION_METADATA_BINDING },
+    // The build's static assets (`npm run build` writes them), configured as infra/durable-worker.ts uploads them.
+    assets: {
+      directory: relative(path.join(DEFAULT_OUT_DIR, manifest.staticAssets.directory)),
+      binding: manifest.staticAssets.binding,
+      run_worker_first: true,
+      html_handling: "none",
+      not_found_handling: "none",
+    },
     vars: platformBindings(environmentForStack(settings, options.buildId)),
   };
 }

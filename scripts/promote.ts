@@ -1,5 +1,5 @@
 // `npm run promote [-- --from staging --to prod] [--steps 10,50,100] [--wait 5] [--dry-run]`: moves the build
-// staging runs to prod, proven by its sha256 and gated by the test suites and smoke checks, as a new prod version
+// staging runs to prod, proven by its build id and gated by the test suites and smoke checks, as a new prod version
 // that takes traffic step by step. See scripts/lib/promotion.ts for the steps.
 // Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else the stack's secret.
 import { buildWorker } from "../infra/build.ts";

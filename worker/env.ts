@@ -1,4 +1,4 @@
-import type { durableObjects, rateLimits } from "./manifest.ts";
+import type { durableObjects, rateLimits, staticAssets } from "./manifest.ts";
 import type * as Objects from "./objects/index.ts";
 
 type Manifest = typeof durableObjects;
@@ -15,6 +15,12 @@ export type DurableObjectBindings = {
 
 /** Rate-limiting bindings, one per manifest entry. */
 export type RateLimitBindings = { readonly [B in keyof typeof rateLimits]: RateLimit };
+
+/**
+ * The static-assets binding (worker/manifest.ts `staticAssets`). Optional: sources run without a build (the
+ * in-runtime test pool) have no assets directory, hence no binding.
+ */
+export type AssetBindings = { readonly [B in (typeof staticAssets)["binding"]]?: Fetcher };
 
 /** Plain-text bindings set per environment (names in worker/platform.ts VAR_NAMES). */
 export interface PlatformVars {
@@ -49,6 +55,7 @@ export interface PlatformSecrets {
 
 export type Env = DurableObjectBindings &
   RateLimitBindings &
+  AssetBindings &
   PlatformVars &
   RuntimeBindings &
   PlatformSecrets;

@@ -132,6 +132,29 @@ export const rateLimits = {
 } as const satisfies Record<string, RateLimitDeclaration>;
 
 /**
+ * Workers Static Assets (https://developers.cloudflare.com/workers/static-assets/): files the build writes into a
+ * directory beside the bundle, uploaded with each version (never inside the bundle) and read by the worker through
+ * an assets binding. The worker runs first for every request (`runWorkerFirst`), so an asset leaves through the app
+ * with the same security headers, CORS and errors as every other answer, and its route stays in the app.
+ */
+export interface StaticAssetsDeclaration {
+  /** The binding the worker fetches assets with (`env.ASSETS.fetch(request)`). */
+  readonly binding: string;
+  /** The directory's name beside the bundle (dist/<directory>). */
+  readonly directory: string;
+  /** Files the build writes there, by role, as paths under the directory (= the URL path). */
+  readonly files: Readonly<Record<string, string>>;
+  readonly description: string;
+}
+
+export const staticAssets = {
+  binding: "ASSETS",
+  directory: "assets",
+  files: { openapi: "openapi.json" },
+  description: "The OpenAPI document (issue 17): served at GET /openapi.json, 0 bytes in the bundle.",
+} as const satisfies StaticAssetsDeclaration;
+
+/**
  * Runtime defaults; a stack may override them in its config. The date is the newest that the workerd running the
  * tests and `npm run dev` (1.20260815.1, the vitest pool's) accepts: 2026-08-22; a later one fails at start-up.
  */

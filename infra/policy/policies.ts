@@ -68,19 +68,19 @@ export const classDeletionConsented: ResourceValidationPolicy = {
 
 export const onlyStagingBuilds: ResourceValidationPolicy = {
   name: "only-builds-staging-ran",
-  description: "A prod version carries the build staging runs (its module sha256 is staging's buildId).",
+  description:
+    "A prod version carries the build staging runs (its tag, the build id over its bundle and static assets, is staging's buildId).",
   enforcementLevel: "mandatory",
   configSchema: { properties: { stagingBuildId: { type: "string" } } },
   validateResource: (args, report) => {
     const staging = config(args).stagingBuildId;
     if (args.type !== VERSION || !staging) return;
-    const modules = (args.props.modules ?? []) as { name: string; contentSha256?: string }[];
-    for (const module of modules) {
-      if (module.contentSha256 !== staging) {
-        report(
-          `module ${module.name} is build ${String(module.contentSha256)}, which staging never ran (staging runs ${staging}): promote it through staging (npm run promote).`,
-        );
-      }
+    // The module's sha256 alone would miss a changed static asset (the OpenAPI document): the build id covers both.
+    const tag = (args.props.annotations as { workersTag?: string } | undefined)?.workersTag;
+    if (tag !== staging) {
+      report(
+        `version ${args.name} is build ${String(tag)}, which staging never ran (staging runs ${staging}): promote it through staging (npm run promote).`,
+      );
     }
   },
 };

@@ -11,7 +11,7 @@ export interface RecordedRow extends BenchRow {
 /** One `npm run bench`: when, on which build and machine, and every row it printed. */
 export interface BenchRun {
   readonly date: string;
-  /** sha256 of the bundle (the build id /health reports). */
+  /** The build id /health reports (sha256 over the bundle and its static assets). */
   readonly buildId: string;
   /** The command line, so a figure can be reproduced. */
   readonly command: string;

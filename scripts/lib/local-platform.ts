@@ -1,8 +1,9 @@
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
-import { type LocalEnvironment, miniflareWorkerOptions } from "./miniflare-options.ts";
+import { assetsDirectoryOf } from "../../infra/build.ts";
+import { type LocalEnvironment, miniflareAssets, miniflareWorkerOptions } from "./miniflare-options.ts";
 
 export interface LocalPlatformOptions {
-  /** Path of the built bundle (dist/index.js). */
+  /** Path of the built bundle (dist/index.js); its static assets are the build's directory beside it. */
   readonly bundlePath: string;
   readonly env: LocalEnvironment;
   /** 0 picks a free port. */
@@ -29,7 +30,13 @@ export interface LocalPlatform {
 function options(o: LocalPlatformOptions): V4MiniflareOptions {
   return {
     workers: [
-      { ...miniflareWorkerOptions(o.env), name: "platform", modules: true, scriptPath: o.bundlePath },
+      {
+        ...miniflareWorkerOptions(o.env),
+        name: "platform",
+        modules: true,
+        scriptPath: o.bundlePath,
+        assets: miniflareAssets(assetsDirectoryOf(o.bundlePath)),
+      },
     ],
     port: o.port ?? 0,
     host: o.host ?? "127.0.0.1",

@@ -5,7 +5,7 @@ import {
   platformSecrets,
   type RateLimitSetting,
 } from "../../infra/runtime-environment.ts";
-import { durableObjects, rateLimits, runtimeDefaults } from "../../worker/manifest.ts";
+import { durableObjects, rateLimits, runtimeDefaults, staticAssets } from "../../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../../worker/platform.ts";
 import { localRateLimitBindings } from "./local-rate-limit.ts";
 
@@ -39,6 +39,20 @@ export function miniflareDurableObjects(): Record<string, { className: string; u
       { className: declaration.className, useSQLite: declaration.storage === "sqlite" },
     ]),
   );
+}
+
+/**
+ * The static assets of a build for Miniflare, as a deployed version has them (infra/durable-worker.ts): the
+ * manifest's binding, the worker first for every request, no HTML rewriting, no fallback page. Only for a built
+ * bundle: sources run without a build (the in-runtime test pool) have no assets directory.
+ */
+export function miniflareAssets(directory: string) {
+  return {
+    directory,
+    binding: staticAssets.binding,
+    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
+    assetConfig: { html_handling: "none", not_found_handling: "none" },
+  } satisfies LegacyWorkerOptions["assets"];
 }
 
 /**

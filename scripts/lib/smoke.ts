@@ -6,7 +6,7 @@ import { type ApiClient, apiClient } from "./api-client.ts";
 export interface SmokeOptions {
   /** The environment's base URL (https://…workers.dev, or a local Miniflare URL). */
   readonly url: URL;
-  /** When set, /health must report exactly this build id (the promoted bundle's sha256). */
+  /** When set, /health must report exactly this build id (the promoted build's: bundle and static assets). */
   readonly expectBuildId?: string | undefined;
   /** Bearer token for admin routes (scheduling a job); see the README's security section. */
   readonly adminToken?: string | undefined;

@@ -1,6 +1,10 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import path from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildWorker, DEFAULT_OUT_DIR } from "../../infra/build.ts";
 import { buildOpenApiDocument, openapiPath } from "../../infra/openapi.ts";
+import { startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { ChatClient } from "../../scripts/lib/chat-client.ts";
 import type { ServerFrame } from "../../worker/chat/protocol.ts";
 import { call, uniqueName, useBuiltPlatform } from "../support/platform.ts";
@@ -47,6 +51,15 @@ describe("the OpenAPI document", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
       expect(res.body).toEqual(await buildOpenApiDocument());
+      // A static asset served through the app (the worker runs first): the app's headers, as on every answer.
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("content-security-policy")).toMatch(/default-src 'none'/);
+    });
+
+    it("is reachable only at its route, not at the assets directory's path", async () => {
+      const res = await fetch(new URL("/assets/openapi.json", base));
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: { code: "not_found" } });
     });
 
     it("describes the WebSocket frames the room really sends, and its member pages as they are", async () => {
@@ -87,5 +100,32 @@ describe("the OpenAPI document", () => {
         await Promise.all(clients.map((c) => c.close()));
       }
     });
+  });
+});
+
+describe("a build whose static assets have no document", () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it("answers GET /openapi.json with 404 not_found in the error envelope", async () => {
+    // Inside the repository, as dist/ is: workerd names the bundle's module by its path from here, without "..".
+    await mkdir(DEFAULT_OUT_DIR, { recursive: true });
+    const dir = await mkdtemp(path.join(DEFAULT_OUT_DIR, ".no-document-"));
+    dirs.push(dir);
+    const build = await buildWorker({ outDir: dir, assets: new Map() });
+    const platform = await startLocalPlatform({
+      bundlePath: build.bundlePath,
+      env: { environment: "test", buildId: build.buildId },
+    });
+    try {
+      const res = await fetch(new URL("/openapi.json", platform.url));
+      expect(res.status).toBe(404);
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(await res.json()).toEqual({
+        error: { code: "not_found", message: expect.stringContaining("no API document") },
+      });
+    } finally {
+      await platform.dispose();
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OUT_DIR } from "../../infra/build.ts";
-import { durableObjects, lastLegacyTag, runtimeDefaults } from "../../worker/manifest.ts";
+import { DEFAULT_OUT_DIR, readBuildRecord } from "../../infra/build.ts";
+import { durableObjects, lastLegacyTag, runtimeDefaults, staticAssets } from "../../worker/manifest.ts";
 import { ACCOUNT, deploy, onlyOf, resourcesOf, TYPES, versionOf, ZONE } from "./deploy-fixtures.ts";
 
 /** The manifest's live classes as the `exports` map must declare them (no tombstone today). */
@@ -21,12 +21,14 @@ describe.each([
   ["staging", "wnam", false],
   ["prod", "enam", true],
 ])("stack %s under Pulumi mocks", (stack, hint, protect) => {
-  it("uploads the bundle as one module with its sha256, the manifest's bindings, the stack's variables and its secret", async () => {
+  it("uploads the bundle as one module with its sha256, the static assets, the manifest's bindings, the stack's variables and its secret", async () => {
     const run = await deploy(stack);
     const version = versionOf(run);
     const bundle = await readFile(`${DEFAULT_OUT_DIR}/index.js`);
     const sha256 = createHash("sha256").update(bundle).digest("hex");
-    expect(run.outputs.buildId).toBe(sha256);
+    // The build id covers the bundle and the assets (infra/build.ts buildIdOf); the module carries its own sha256.
+    const buildId = (await readBuildRecord())?.buildId;
+    expect(run.outputs.buildId).toBe(buildId);
     expect(version.inputs).toMatchObject({
       accountId: ACCOUNT,
       workerId: `do-platform-${stack}-worker-id`,
@@ -39,7 +41,11 @@ describe.each([
           contentSha256: sha256,
         },
       ],
-      annotations: { workersTag: sha256, workersMessage: `build ${sha256} classes ${signature}` },
+      assets: {
+        directory: "dist/assets",
+        config: { runWorkerFirst: true, htmlHandling: "none", notFoundHandling: "none" },
+      },
+      annotations: { workersTag: buildId, workersMessage: `build ${buildId} classes ${signature}` },
     });
     expect(version.inputs.bindings).toEqual([
       ...Object.entries(durableObjects).map(([name, d]) => ({
@@ -51,6 +57,7 @@ describe.each([
       { type: "ratelimit", name: "PUBLIC_READS", namespaceId: "1002", simple: { limit: 600, period: 60 } },
       { type: "ratelimit", name: "ADMIN_ATTEMPTS", namespaceId: "1003", simple: { limit: 30, period: 60 } },
       { type: "version_metadata", name: "CF_VERSION_METADATA" },
+      { type: "assets", name: staticAssets.binding },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
       { type: "plain_text", name: "BUILD_ID", text: run.outputs.buildId },
       { type: "plain_text", name: "MIGRATION_TAG", text: lastLegacyTag() },

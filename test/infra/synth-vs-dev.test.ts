@@ -1,6 +1,8 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { assetsDirectoryOf, BUNDLE_FILE, DEFAULT_OUT_DIR, ROOT } from "../../infra/build.ts";
 import { environmentForStack, localStackSettings } from "../../infra/stack-environment.ts";
-import { miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
+import { miniflareAssets, miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
 import { type SynthResult, synthesize } from "../../scripts/lib/synth.ts";
 import { TYPES } from "./deploy-fixtures.ts";
 
@@ -10,7 +12,12 @@ type Exports = Record<string, { type: string; storage?: string }>;
 const scriptInputs = (synth: SynthResult) => {
   const script = synth.resources.find((r) => r.type === TYPES.version);
   if (!script) throw new Error("the synth has no WorkerVersion");
-  return script.inputs as { bindings: Binding[]; compatibilityDate: string; compatibilityFlags: string[] };
+  return script.inputs as {
+    bindings: Binding[];
+    compatibilityDate: string;
+    compatibilityFlags: string[];
+    assets: { directory: string; config: Record<string, unknown> };
+  };
 };
 
 // What `npm run synth -- <stack>` says the stack deploys must be what `npm run dev -- --env <stack>` runs:
@@ -46,6 +53,18 @@ describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s
     // The same rate limiters (the local limit is more generous unless the stack's is given).
     const deployedLimiters = script.bindings.filter((b) => b.type === "ratelimit").map((b) => b.name);
     expect(deployedLimiters).toEqual(local.unsafeBindings.map((b) => b.name));
+
+    // The same static assets: the build's directory, the binding, the worker first, no HTML handling or fallback.
+    const localAssets = miniflareAssets(assetsDirectoryOf(path.join(DEFAULT_OUT_DIR, BUNDLE_FILE)));
+    expect(path.resolve(ROOT, script.assets.directory)).toBe(localAssets.directory);
+    expect(script.bindings.filter((b) => b.type === "assets").map((b) => b.name)).toEqual([
+      localAssets.binding,
+    ]);
+    expect(script.assets.config).toEqual({
+      runWorkerFirst: localAssets.routerConfig.invoke_user_worker_ahead_of_assets,
+      htmlHandling: localAssets.assetConfig.html_handling,
+      notFoundHandling: localAssets.assetConfig.not_found_handling,
+    });
 
     expect(script.compatibilityDate).toBe(local.compatibilityDate);
     expect(script.compatibilityFlags).toEqual(local.compatibilityFlags);

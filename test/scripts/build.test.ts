@@ -2,9 +2,20 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { assertBoundClassesExported, BuildError, buildWorker } from "../../infra/build.ts";
+import {
+  assertBoundClassesExported,
+  BuildError,
+  buildIdOf,
+  buildWorker,
+  esbuildOptions,
+  generateAssets,
+} from "../../infra/build.ts";
+import { buildOpenApiDocument } from "../../infra/openapi.ts";
 
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const dirs: string[] = [];
 const tempDir = async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "build-"));
@@ -27,16 +38,24 @@ describe("the worker build", () => {
     expect(await readFile(path.join(a, "index.js.map"), "utf8")).toBe(
       await readFile(path.join(b, "index.js.map"), "utf8"),
     );
+    expect(await readFile(path.join(a, "assets/openapi.json"), "utf8")).toBe(
+      await readFile(path.join(b, "assets/openapi.json"), "utf8"),
+    );
   });
 
   it("writes a build record: sha256 build id, sizes and exported classes", async () => {
     const dir = await tempDir();
     const build = await buildWorker({ outDir: dir });
     const bytes = await readFile(path.join(dir, "index.js"));
+    const document = await readFile(path.join(dir, "assets/openapi.json"));
     const record = JSON.parse(await readFile(path.join(dir, "build.json"), "utf8"));
+    const bundleSha256 = sha256(bytes);
+    const assets = [{ path: "openapi.json", sha256: sha256(document), size: document.byteLength }];
     expect(record).toEqual({
-      buildId: createHash("sha256").update(bytes).digest("hex"),
+      buildId: buildIdOf(bundleSha256, assets),
+      bundleSha256,
       mainModule: "index.js",
+      assets,
       sizes: { raw: bytes.byteLength, gzip: expect.any(Number) },
       exports: expect.arrayContaining(["ChatRoom", "Counter", "Scheduler", "default"]),
       migrationTag: "v3",
@@ -46,6 +65,58 @@ describe("the worker build", () => {
     expect(build.buildId).toBe(record.buildId);
     // Environment names travel as bindings, never baked into the bundle.
     expect(/\b(?:staging|prod)\b/.test(bytes.toString()), "bundle mentions an environment").toBe(false);
+  });
+
+  it("writes the OpenAPI document as a static asset, not into the bundle", async () => {
+    const dir = await tempDir();
+    const build = await buildWorker({ outDir: dir });
+    const document = await readFile(path.join(dir, "assets/openapi.json"), "utf8");
+    expect(build.assetsDirectory).toBe(path.join(dir, "assets"));
+    expect(JSON.parse(document)).toEqual(await buildOpenApiDocument());
+    const bundle = await readFile(path.join(dir, "index.js"), "utf8");
+    // Fragments only the document has (its version field, its components), in any escaping.
+    for (const fragment of ['"openapi":"3.1', 'openapi\\":\\"3.1', "#/components/schemas/"]) {
+      expect(bundle.includes(fragment), `the bundle contains ${fragment}`).toBe(false);
+    }
+  });
+
+  it("changes the build id when only the document changes, not the bundle", async () => {
+    const [a, b] = [await tempDir(), await tempDir()];
+    const generated = await generateAssets();
+    const [[file, bytes]] = [...generated] as [[string, Uint8Array]];
+    const doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    const changed = new Map([
+      [file, Buffer.from(JSON.stringify({ ...doc, info: { ...doc.info, title: "Changed" } }))],
+    ]);
+    const first = await buildWorker({ outDir: a });
+    const second = await buildWorker({ outDir: b, assets: changed });
+    expect(second.bundleSha256).toBe(first.bundleSha256);
+    expect(second.content).toBe(first.content);
+    expect(second.buildId).not.toBe(first.buildId);
+    expect(JSON.parse(await readFile(path.join(b, "assets", file), "utf8")).info.title).toBe("Changed");
+  });
+
+  it("serving the document adds at most 2 KB gzip to the bundle (issue 17)", async () => {
+    // The same build with the document's route replaced by an empty router: the difference is what serving the
+    // document costs the bundle. Inlined, the document alone cost about 3.3 KB gzip.
+    const withoutRoute: esbuild.Plugin = {
+      name: "without-openapi-route",
+      setup(build) {
+        build.onLoad({ filter: /[\\/]worker[\\/]routes[\\/]openapi\.ts$/ }, () => ({
+          contents: 'import { Hono } from "hono/tiny"; export const openapi = new Hono();',
+          loader: "ts",
+        }));
+      },
+    };
+    const gzipOf = async (plugins: esbuild.Plugin[]) => {
+      const options = esbuildOptions(await tempDir());
+      const result = await esbuild.build({ ...options, plugins: [...plugins, ...(options.plugins ?? [])] });
+      const bundle = result.outputFiles.find((f) => f.path.endsWith(".js"));
+      return gzipSync(bundle?.contents ?? new Uint8Array(), { level: 9 }).byteLength;
+    };
+    const [served, notServed] = [await gzipOf([]), await gzipOf([withoutRoute])];
+    expect(notServed).toBeGreaterThan(10_000);
+    expect(served - notServed).toBeLessThanOrEqual(2048);
   });
 
   it("fails with a clear message when a bound class is not exported", () => {

@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../infra/build.ts";
+import { ROOT, readBuildRecord } from "../../infra/build.ts";
 import { REDACTED, SynthUsageError, synthesize } from "../../scripts/lib/synth.ts";
 import { durableObjects, lastLegacyTag } from "../../worker/manifest.ts";
 
@@ -43,7 +43,7 @@ describe.each([
   ["staging", "wnam", false],
   ["prod", "enam", true],
 ])("npm run synth -- %s", (stack, hint, protect) => {
-  it("prints what the stack deploys as JSON on stdout, progress and placeholders on stderr", () => {
+  it("prints what the stack deploys as JSON on stdout, progress and placeholders on stderr", async () => {
     const { code, stdout, stderr } = runs[stack]!;
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
@@ -95,7 +95,12 @@ describe.each([
       name: "ADMIN_TOKEN",
       text: REDACTED,
     });
-    expect(script.inputs.modules[0].contentSha256).toBe(result.outputs.buildId);
+    // The module carries the bundle's sha256; the build id (the version's tag) covers it and the static assets.
+    const record = await readBuildRecord();
+    expect(script.inputs.modules[0].contentSha256).toBe(record?.bundleSha256);
+    expect(script.inputs.annotations.workersTag).toBe(result.outputs.buildId);
+    expect(result.outputs.buildId).toBe(record?.buildId);
+    expect(script.inputs.assets.directory).toBe("dist/assets");
     expect(script.inputs.modules[0].contentBase64).toMatch(/^\[\d+ bytes, sha256 [0-9a-f]{64}\]$/);
     for (const resource of result.resources) {
       expect(Object.keys(resource).sort()).toEqual([

@@ -4,7 +4,8 @@ import type { AppEnv } from "../http/app-env.ts";
 import type { RouteContract } from "../http/contract.ts";
 
 /**
- * `GET /health`: what runs here. Promotion and smoke checks compare `buildId` with the bundle's sha256.
+ * `GET /health`: what runs here. Promotion and smoke checks compare `buildId` with the build's id
+ * (sha256 over the bundle and its static assets, infra/build.ts).
  * `migrationTag` is kept for compatibility: the last legacy tag, which never changes since classes use `exports`.
  */
 export const health = new Hono<AppEnv>().get("/health", (c) =>
@@ -37,7 +38,7 @@ export function contract(): RouteContract[] {
     {
       method: "get",
       path: "/health",
-      summary: "What runs here (build id = the bundle's sha256)",
+      summary: "What runs here (build id = sha256 over the bundle and its static assets)",
       tag: "platform",
       ok: { 200: { description: "Running.", schema: health } },
     },
