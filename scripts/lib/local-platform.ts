@@ -35,7 +35,7 @@ function options(o: LocalPlatformOptions): V4MiniflareOptions {
         name: "platform",
         modules: true,
         scriptPath: o.bundlePath,
-        assets: miniflareAssets(assetsDirectoryOf(o.bundlePath)),
+        serviceBindings: miniflareAssets(assetsDirectoryOf(o.bundlePath)).serviceBindings,
       },
     ],
     port: o.port ?? 0,

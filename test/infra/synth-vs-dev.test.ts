@@ -54,16 +54,21 @@ describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s
     const deployedLimiters = script.bindings.filter((b) => b.type === "ratelimit").map((b) => b.name);
     expect(deployedLimiters).toEqual(local.unsafeBindings.map((b) => b.name));
 
-    // The same static assets: the build's directory, the binding, the worker first, no HTML handling or fallback.
+    // The same static assets: the build's directory behind the same binding. Deployed, the worker runs first for
+    // every request with no HTML handling or fallback, so every request reaches the worker, as it does locally
+    // (where the binding is a read-only disk service: scripts/lib/miniflare-options.ts says why).
     const localAssets = miniflareAssets(assetsDirectoryOf(path.join(DEFAULT_OUT_DIR, BUNDLE_FILE)));
     expect(path.resolve(ROOT, script.assets.directory)).toBe(localAssets.directory);
     expect(script.bindings.filter((b) => b.type === "assets").map((b) => b.name)).toEqual([
       localAssets.binding,
     ]);
+    expect(localAssets.serviceBindings[localAssets.binding]).toEqual({
+      disk: { path: localAssets.directory, writable: false },
+    });
     expect(script.assets.config).toEqual({
-      runWorkerFirst: localAssets.routerConfig.invoke_user_worker_ahead_of_assets,
-      htmlHandling: localAssets.assetConfig.html_handling,
-      notFoundHandling: localAssets.assetConfig.not_found_handling,
+      runWorkerFirst: true,
+      htmlHandling: "none",
+      notFoundHandling: "none",
     });
 
     expect(script.compatibilityDate).toBe(local.compatibilityDate);
