@@ -68,6 +68,7 @@ export default defineConfig({
           isolate: false,
           // `npm test` typechecks beside the tests (test/support/typecheck-beside.ts), not before them.
           globalSetup: ["test/support/global-setup.ts", "test/support/typecheck-beside.ts"],
+          setupFiles: ["test/support/build-once.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
