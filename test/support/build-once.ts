@@ -1,17 +1,22 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { vi } from "vitest";
-import type { BuildResult } from "../../infra/build.ts";
+import { inject, vi } from "vitest";
+import type { BuildRecord, BuildResult } from "../../infra/build.ts";
 
 /**
  * A setup file of the node project. The Pulumi program bundles the worker (infra/build.ts `buildWorker`) on every
  * run, and the infra and script suites run it under mocks about sixty times: each run an esbuild bundle of the same
- * unchanged tree (~0.4 CPU s, ~20 CPU s in all). Nothing in a test run edits the sources, so in each test process
- * every output directory is bundled once, for real; a later call writes that build's files to its directory again
- * (as a build does: the program reads dist/ after building) and returns its result (a copy). The program still
- * calls buildWorker and uploads what it returns; build.test.ts still builds twice, into two directories, to check
- * that builds are reproducible. A failed build is not kept.
+ * unchanged tree (~0.4 CPU s, ~20 CPU s in all). Nothing in a test run edits the sources, so:
+ * - dist/ (the default directory) is the build the global setup made in a fresh process, exactly as `npm run build`
+ *   does, and the one the artifact suites run (its id is `inject("buildId")`): a call gets that build, after its
+ *   files are checked against its id. Test processes do not bundle into dist/ themselves: a test process's module
+ *   graph is shared between its files, and a build made in one once came out with another id than the CLI's, which
+ *   then met the real build in dist/ (written by another process) and failed the build guard.
+ * - any other directory is bundled once per process, for real (build.test.ts still builds twice, into two
+ *   directories, to check that builds are reproducible).
+ * Each call writes the build's files to its directory again, as a build does (the program reads dist/ after
+ * building), and returns its result (a copy). A failed build is not kept.
  */
 interface Kept {
   readonly result: BuildResult;
@@ -28,13 +33,36 @@ vi.mock(import("../../infra/build.ts"), async (importOriginal) => {
     const outDir = options.outDir ?? actual.DEFAULT_OUT_DIR;
     let kept = builds.get(outDir);
     if (!kept) {
-      kept = actual.buildWorker(options).then(async (result) => {
+      const read = async () => {
         const names = (await readdir(outDir)).filter((name) => !name.endsWith(".tmp"));
-        const files = await Promise.all(
+        return Promise.all(
           names.map(async (name) => ({ name, contents: await readFile(path.join(outDir, name)) })),
         );
-        return { result, files };
-      });
+      };
+      const fresh = async (): Promise<Kept> => {
+        const result = await actual.buildWorker(options);
+        return { result, files: await read() };
+      };
+      kept =
+        outDir === actual.DEFAULT_OUT_DIR
+          ? read().then((files) => {
+              const record = files.find((f) => f.name === actual.RECORD_FILE)?.contents;
+              const bundle = files.find((f) => f.name === "index.js")?.contents;
+              const built = record ? (JSON.parse(record.toString("utf8")) as BuildRecord) : undefined;
+              const id = bundle ? createHash("sha256").update(bundle).digest("hex") : undefined;
+              if (!built || !bundle || built.buildId !== id || id !== inject("buildId")) {
+                throw new Error(`dist/ does not hold the global setup's build ${inject("buildId")}`);
+              }
+              const result: BuildResult = {
+                ...built,
+                outDir,
+                bundlePath: path.join(outDir, built.mainModule),
+                content: bundle.toString("utf8"),
+                durationMs: 0,
+              };
+              return { result, files };
+            })
+          : fresh();
       builds.set(outDir, kept);
       kept.catch(() => builds.delete(outDir));
       return { ...(await kept).result };
