@@ -1,5 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
 import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 
 const inRuntimeEnvironment = {
@@ -10,40 +10,59 @@ const inRuntimeEnvironment = {
   webhookAllowHttp: true,
 };
 
+/**
+ * The in-runtime projects' plugins: the worker source and its Durable Objects inside workerd, with the same
+ * bindings `npm run dev` uses (derived from worker/manifest.ts). A function: each project gets its own instances.
+ */
+const inRuntimePlugins = (): Plugin[] => [
+  {
+    // A dependency (cron-schedule) publishes source maps naming sources it does not ship, so every
+    // in-runtime run printed "Sourcemap for .../node_modules/... points to missing source files". Vitest
+    // installs its own logger, so the warning is filtered on the resolved one. Our own files' maps still warn.
+    name: "quiet-dependency-sourcemaps",
+    configResolved(config) {
+      const warnOnce = config.logger.warnOnce.bind(config.logger);
+      config.logger.warnOnce = (message, options) => {
+        if (!/\/node_modules\/.*points to missing source files/.test(message)) warnOnce(message, options);
+      };
+    },
+  },
+  cloudflareTest({
+    main: "./worker/index.ts",
+    // workerd's --verbose (the pool's default) prints an internal trace for every expected failure a test
+    // provokes on purpose (a webhook to a closed port, a socket a test drops); the worker's own console
+    // output and test failures are printed either way.
+    verbose: false,
+    miniflare: miniflareWorkerOptions(inRuntimeEnvironment),
+  }),
+];
+
 export default defineConfig({
   test: {
     // Most test time is waiting (on workerd, on timers a test is about, on child processes), not computing: vitest's
-    // default of one worker per core minus one ran every file in sequence on a two-core machine. Both projects'
+    // default of one worker per core minus one ran every file in sequence on a two-core machine. All projects'
     // files share these workers.
     maxWorkers: 2,
     projects: [
       {
-        // In-runtime tests: the worker source and its Durable Objects inside workerd, with the same bindings
-        // `npm run dev` uses (derived from worker/manifest.ts).
-        plugins: [
-          {
-            // A dependency (cron-schedule) publishes source maps naming sources it does not ship, so every
-            // in-runtime run printed "Sourcemap for .../node_modules/... points to missing source files". Vitest
-            // installs its own logger, so the warning is filtered on the resolved one. Our own files' maps still warn.
-            name: "quiet-dependency-sourcemaps",
-            configResolved(config) {
-              const warnOnce = config.logger.warnOnce.bind(config.logger);
-              config.logger.warnOnce = (message, options) => {
-                if (!/\/node_modules\/.*points to missing source files/.test(message))
-                  warnOnce(message, options);
-              };
-            },
-          },
-          cloudflareTest({
-            main: "./worker/index.ts",
-            // workerd's --verbose (the pool's default) prints an internal trace for every expected failure a test
-            // provokes on purpose (a webhook to a closed port, a socket a test drops); the worker's own console
-            // output and test failures are printed either way.
-            verbose: false,
-            miniflare: miniflareWorkerOptions(inRuntimeEnvironment),
-          }),
-        ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        // In-runtime tests that do not open chat rooms. One workerd (and one module graph) per pool worker for all
+        // the files it runs, instead of a new Miniflare per file that imports the runtime and the worker source
+        // again: ~16 of these files' ~31 CPU seconds. They do not rely on fresh module or storage state: every test
+        // names its own objects (green with --sequence.shuffle, one worker, and two CPU loads beside it).
+        plugins: inRuntimePlugins(),
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          exclude: ["test/worker/chat-room.*.test.ts"],
+          isolate: false,
+        },
+      },
+      {
+        // The chat room's in-runtime tests stay isolated per file (a new Miniflare each): in a workerd shared with
+        // the other chat files, requests got slower file after file (a test of 60 requests went from 0.8 s to over
+        // its 5 s timeout, also with two workers), which made the run flaky.
+        plugins: inRuntimePlugins(),
+        test: { name: "worker-chat", include: ["test/worker/chat-room.*.test.ts"] },
       },
       {
         // Node tests: the built bundle over real HTTP/WebSockets, the Pulumi program under mocks, the scripts.
@@ -51,8 +70,13 @@ export default defineConfig({
           name: "node",
           include: ["test/artifact/**/*.test.ts", "test/infra/**/*.test.ts", "test/scripts/**/*.test.ts"],
           environment: "node",
+          // Files share their process and module graph (Pulumi, ajv's compiled contract, the test helpers) instead
+          // of a fresh fork per file that loads them again (~1 CPU second per file). The one file that mocks a
+          // module forgets the module graph before and after itself (deploy.class-lifecycle.test.ts).
+          isolate: false,
           // `npm test` typechecks beside the tests (test/support/typecheck-beside.ts), not before them.
           globalSetup: ["test/support/global-setup.ts", "test/support/typecheck-beside.ts"],
+          setupFiles: ["test/support/build-once.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deploy, versionOf } from "./deploy-fixtures.ts";
 
 // The real live classes plus two tombstones a future manifest could hold: a class deleted and a class renamed to a
@@ -15,6 +15,17 @@ vi.mock("../../worker/manifest.ts", async (importOriginal) => {
 });
 
 const live = ["ChatRoom", "Counter", "Scheduler"];
+
+// The node project shares one module registry between its files (vitest `isolate: false`): the program another
+// file imported holds the real manifest. Forget it before these tests, so the program is imported again under the
+// mock, and after them, so later files import it again without it.
+beforeAll(() => {
+  vi.resetModules();
+});
+afterAll(() => {
+  vi.doUnmock("../../worker/manifest.ts");
+  vi.resetModules();
+});
 
 describe("tombstones in the declaration", () => {
   it("are sent in `exports` next to the live classes", async () => {

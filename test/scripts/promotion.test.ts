@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it, onTestFinished } from "vitest";
 import { classSignature, exportsFromManifest } from "../../infra/class-lifecycle.ts";
 import type { DeployedVersion } from "../../infra/live-script.ts";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
@@ -27,6 +27,36 @@ const healthOf = async (url: URL) => {
   if (!res.ok) throw new Error(`/health answered ${res.status}`);
   return (await res.json()) as { buildId?: unknown; versionId?: unknown };
 };
+
+/**
+ * The file's local servers, one per setting, shared by its tests: every test used to start two or three workerd
+ * processes of its own (~27 in all), for settings that repeat. Each test still gets its own FakeCloudflare (its own
+ * proxy, version list, deployment and routing); what the servers keep between tests is only state under names no
+ * other test uses (the smoke checks name everything by run). A server a test crashes or reloads is stopped and
+ * started again by the next test that needs it.
+ */
+const servers = new Map<string, Promise<LocalPlatform>>();
+type ServerEnv = NonNullable<Parameters<typeof startBuiltPlatform>[0]>["env"];
+function serverFor(env: ServerEnv): Promise<LocalPlatform> {
+  const key = JSON.stringify(env);
+  let server = servers.get(key);
+  if (!server) {
+    server = startBuiltPlatform({ env });
+    servers.set(key, server);
+    server.catch(() => servers.delete(key));
+  }
+  return server;
+}
+/** Stops a shared server for good (a crash, a reload): the next test that needs its setting gets a new one. */
+async function discard(server: LocalPlatform): Promise<void> {
+  for (const [key, started] of servers) {
+    if ((await started.catch(() => undefined)) === server) servers.delete(key);
+  }
+  await server.dispose();
+}
+afterAll(async () => {
+  await Promise.all([...servers.values()].map(async (s) => (await s).dispose()));
+});
 
 /**
  * A recording fake of staging's and prod's stack interfaces (Pulumi's StackOps and wrangler's VersionOps) over real
@@ -137,8 +167,10 @@ class FakeCloudflare implements StackOps, VersionOps {
     );
     let version = this.list.find((v) => v.buildId === expectedBuildId);
     if (!version) {
-      const server = await startBuiltPlatform({
-        env: { environment: stack, buildId: expectedBuildId, adminToken: this.newAdminToken },
+      const server = await serverFor({
+        environment: stack,
+        buildId: expectedBuildId,
+        adminToken: this.newAdminToken,
       });
       const id = String((await healthOf(server.url)).versionId);
       this.labels.set(id, "new");
@@ -169,15 +201,16 @@ class FakeCloudflare implements StackOps, VersionOps {
     this.active = [...versions];
     const next = versions.find((v) => this.labels.get(v.versionId) === "new");
     if (next && next.percentage === this.crashAt) {
-      await this.servers.get(next.versionId)?.dispose();
+      const crashed = this.servers.get(next.versionId);
       this.servers.delete(next.versionId);
+      if (crashed) await discard(crashed);
     }
   }
 
+  /** Stops the proxy; the servers are the file's (see `serverFor`). */
   async dispose() {
     this.proxy?.closeAllConnections();
     await new Promise((done) => (this.proxy ? this.proxy.close(done) : done(undefined)));
-    await Promise.all([...this.servers.values()].map((s) => s.dispose()));
   }
 }
 
@@ -185,20 +218,16 @@ let staging: LocalPlatform;
 let cloudflare: FakeCloudflare;
 let lines: string[];
 beforeEach(async () => {
-  staging = await startBuiltPlatform({ env: { environment: "staging" } });
+  staging = await serverFor({ environment: "staging" });
   cloudflare = new FakeCloudflare(staging);
   lines = [];
 });
 afterEach(async () => {
   await cloudflare?.dispose();
-  await staging?.dispose();
 });
 
 async function startProd(classes = CLASSES) {
-  await cloudflare.start(
-    await startBuiltPlatform({ env: { environment: "prod", buildId: OLD_BUILD } }),
-    classes,
-  );
+  await cloudflare.start(await serverFor({ environment: "prod", buildId: OLD_BUILD }), classes);
   cloudflare.stagingBuild = inject("buildId");
 }
 
@@ -362,6 +391,7 @@ describe("npm run promote, before prod changes", () => {
   });
 
   it("stops before prod when staging's URL runs something other than its stack says", async () => {
+    onTestFinished(() => discard(staging));
     await staging.reload({
       bundlePath: inject("bundlePath"),
       env: { environment: "staging", buildId: "b".repeat(64) },

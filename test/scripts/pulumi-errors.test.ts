@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
 import { PulumiProblem } from "../../scripts/lib/pulumi-errors.ts";
 import { resolveTarget, stackConfigValue } from "../../scripts/lib/pulumi-stacks.ts";
+import type { ProbeResult } from "../support/cli-probe.ts";
 import { type FakePulumi, type FakeRule, fakePulumi, PULUMI_MESSAGES } from "../support/fake-pulumi.ts";
 
 const originalPath = process.env.PATH;
@@ -32,6 +33,18 @@ async function problemOf(promise: Promise<unknown>): Promise<PulumiProblem> {
 }
 
 const selectOk: FakeRule = { args: ["stack", "select"] };
+
+/** `node --import tsx <args>` from the repository, as `npm run` runs a script. */
+function run(args: string[], env: NodeJS.ProcessEnv) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", ...args],
+      { cwd: ROOT, env, encoding: "utf8" },
+      (error, stdout, stderr) => done({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 describe("Automation API failures read as one sentence and the command that fixes them", () => {
   it("no Pulumi CLI on PATH", async () => {
@@ -112,22 +125,43 @@ describe("Automation API failures read as one sentence and the command that fixe
 });
 
 describe("the scripts print the sentence, one line, exit 1", () => {
-  // Each script is run as a user runs it, with the fake CLI answering "no such stack".
-  it.each([
+  // Each script's real entry module with its command line, the fake CLI answering "no such stack": `urls` as its
+  // own process, as a user runs it; `smoke` and `promote` in one probe process beside it (test/support/cli-probe.ts;
+  // each separate process loads tsx, Pulumi's Automation API and the scripts' dependencies again, ~2 CPU s).
+  const cases: [string, string[]][] = [
     ["smoke", ["staging"]],
     ["urls", []],
     ["promote", ["--dry-run"]],
-  ])("npm run %s", async (script, args) => {
-    const fake = await fakePulumi([
-      { args: ["stack", "select"], stderr: PULUMI_MESSAGES.noStack("staging"), code: 255 },
-      { args: ["stack", "ls"], stderr: PULUMI_MESSAGES.notLoggedIn, code: 255 },
-    ]);
-    cleanups.push(fake.dispose);
-    const run = spawnSync(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, PATH: `${fake.dir}${path.delimiter}${originalPath}` },
-      encoding: "utf8",
-    });
+  ];
+  let outcomes: Promise<Map<string, { status: number | null; stdout: string; stderr: string }>> | undefined;
+  function outcome(script: string) {
+    outcomes ??= (async () => {
+      const fake = await fakePulumi([
+        { args: ["stack", "select"], stderr: PULUMI_MESSAGES.noStack("staging"), code: 255 },
+        { args: ["stack", "ls"], stderr: PULUMI_MESSAGES.notLoggedIn, code: 255 },
+      ]);
+      const env = { ...process.env, PATH: `${fake.dir}${path.delimiter}${originalPath}` };
+      try {
+        const probed = cases.filter(([s]) => s !== "urls");
+        const [own, probe] = await Promise.all([
+          run(["scripts/urls.ts"], env),
+          run(["test/support/cli-probe.ts", JSON.stringify(probed)], env),
+        ]);
+        if (probe.status !== 0) throw new Error(`the CLI probe failed (${probe.status}):\n${probe.stderr}`);
+        const results = JSON.parse(probe.stdout) as ProbeResult[];
+        return new Map([
+          ["urls", own],
+          ...results.map((r) => [r.script, { status: r.code, stdout: r.stdout, stderr: r.stderr }] as const),
+        ]);
+      } finally {
+        await fake.dispose();
+      }
+    })();
+    return outcomes.then((all) => all.get(script)!);
+  }
+
+  it.each(cases)("npm run %s", async (script) => {
+    const run = await outcome(script);
     const output = run.stdout + run.stderr;
     expect(run.status).toBe(1);
     expect(output).not.toMatch(/code: -2|stderr:|Command failed|at .*\.js:\d+/);

@@ -39,19 +39,28 @@ function load() {
   return loaded;
 }
 
+/** The document's path templates as regular expressions, in matching order (built once per document). */
+const templateMatchers = new WeakMap<OpenApiDocument, { template: string; pattern: RegExp }[]>();
+
 /** The OpenAPI path template (`/api/counters/{name}`) that `path` falls under, if any. */
 export function matchPath(doc: OpenApiDocument, path: string): string | undefined {
-  const templates = Object.keys(doc.paths).sort(
-    // Literal segments win over parameters (`/by-id/{id}` over `/{name}`), as Hono's router decides.
-    (a, b) => a.split("{").length - b.split("{").length,
-  );
-  return templates.find((template) => {
-    const source = template
-      .split("/")
-      .map((s) => (s.startsWith("{") ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-      .join("/");
-    return new RegExp(`^${source}$`).test(path);
-  });
+  let matchers = templateMatchers.get(doc);
+  if (!matchers) {
+    matchers = Object.keys(doc.paths)
+      .sort(
+        // Literal segments win over parameters (`/by-id/{id}` over `/{name}`), as Hono's router decides.
+        (a, b) => a.split("{").length - b.split("{").length,
+      )
+      .map((template) => {
+        const source = template
+          .split("/")
+          .map((s) => (s.startsWith("{") ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+          .join("/");
+        return { template, pattern: new RegExp(`^${source}$`) };
+      });
+    templateMatchers.set(doc, matchers);
+  }
+  return matchers.find(({ pattern }) => pattern.test(path))?.template;
 }
 
 function resolve(doc: OpenApiDocument, node: Json): Json {

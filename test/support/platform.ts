@@ -37,19 +37,63 @@ export async function startBuiltPlatform(
   });
 }
 
+/** The platform with the default settings that the files of one test process share (see useBuiltPlatform). */
+interface SharedPlatform {
+  started?: Promise<LocalPlatform> | undefined;
+  users: number;
+  idle?: ReturnType<typeof setTimeout>;
+}
+// On globalThis: the node project runs its files in one process without isolation, and a file may reset the
+// module graph (vi.resetModules), which must not lose track of a running platform.
+const SHARED_PLATFORM = Symbol.for("do-platform.test.shared-platform");
+const sharedPlatform = (): SharedPlatform =>
+  ((globalThis as Record<symbol, SharedPlatform | undefined>)[SHARED_PLATFORM] ??= { users: 0 });
+
 /**
  * For a test file: starts the built bundle before its tests (handing the platform to `ready`) and stops it after.
+ * Files that ask for the default settings share one platform per test process instead (each start is a workerd
+ * process and ~0.5 CPU s): their tests name their own objects, so what another file left behind is never theirs.
+ * It is stopped 30 s after its last file unless another file of the process takes it over (a process's files are
+ * interleaved with files that start their own platforms), and in any case when the process exits (Miniflare stops
+ * its workerd on exit and on SIGTERM, which is how vitest ends its workers).
  */
 export function useBuiltPlatform(
   ready: (platform: LocalPlatform) => void,
   options: Parameters<typeof startBuiltPlatform>[0] = {},
 ): void {
+  const shareable = Object.keys(options).length === 0;
   let platform: LocalPlatform | undefined;
   beforeAll(async () => {
-    platform = await startBuiltPlatform(options);
+    if (!shareable) {
+      platform = await startBuiltPlatform(options);
+    } else {
+      const shared = sharedPlatform();
+      shared.users++;
+      clearTimeout(shared.idle);
+      if (!shared.started) {
+        const started = startBuiltPlatform();
+        shared.started = started;
+        started.catch(() => {
+          if (shared.started === started) shared.started = undefined;
+        });
+      }
+      platform = await shared.started;
+    }
     ready(platform);
   });
-  afterAll(() => platform?.dispose());
+  afterAll(() => {
+    if (!shareable) return platform?.dispose();
+    const shared = sharedPlatform();
+    shared.users--;
+    if (shared.users > 0) return;
+    shared.idle = setTimeout(() => {
+      const started = shared.started;
+      shared.started = undefined;
+      void started?.then((p) => p.dispose());
+    }, 30_000);
+    // Never what keeps the process alive; Miniflare stops its workerd when the process exits.
+    shared.idle.unref();
+  });
 }
 
 /**
