@@ -4,8 +4,8 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildWorker, DEFAULT_OUT_DIR } from "../../infra/build.ts";
 import { buildOpenApiDocument, openapiPath } from "../../infra/openapi.ts";
-import { startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { ChatClient } from "../../scripts/lib/chat-client.ts";
+import { startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import type { ServerFrame } from "../../worker/chat/protocol.ts";
 import { call, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 
