@@ -33,6 +33,17 @@ export function versionMetadataBinding(): ScriptBinding[] {
   return [{ type: "version_metadata", name: VERSION_METADATA_BINDING }];
 }
 
+/**
+ * How a version's static assets are routed, for the Pulumi version and the wrangler configuration alike: the worker
+ * runs first for every request and reads a file through the assets binding, so an asset is answered with the app's
+ * headers like everything else; no HTML rewriting and no fallback page, only the files the build wrote.
+ */
+export const assetsRouting = {
+  runWorkerFirst: true,
+  htmlHandling: "none",
+  notFoundHandling: "none",
+} as const;
+
 /** The static-assets binding: the worker fetches the version's assets (the OpenAPI document) through it. */
 export function assetsBinding(): ScriptBinding[] {
   return [{ type: "assets", name: staticAssets.binding }];

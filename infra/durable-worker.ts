@@ -2,6 +2,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import {
   assetsBinding,
+  assetsRouting,
   durableObjectBindings,
   plainTextBindings,
   rateLimitBindings,
@@ -118,13 +119,8 @@ export class DurableWorker extends pulumi.ComponentResource {
             contentSha256: args.bundleSha256,
           },
         ],
-        // Workers Static Assets: the worker runs first for every request and reads a file through the assets
-        // binding, so an asset is answered with the app's headers like everything else. No HTML rewriting and no
-        // fallback page: only the files the build wrote, at their own paths.
-        assets: {
-          directory: args.assetsDirectory,
-          config: { runWorkerFirst: true, htmlHandling: "none", notFoundHandling: "none" },
-        },
+        // Workers Static Assets, routed as infra/bindings.ts `assetsRouting` says.
+        assets: { directory: args.assetsDirectory, config: { ...assetsRouting } },
         compatibilityDate: args.compatibilityDate,
         compatibilityFlags: [...args.compatibilityFlags],
         // One secret binding makes Pulumi treat the whole list as secret (encrypted in state, hidden in diffs).

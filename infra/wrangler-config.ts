@@ -1,6 +1,7 @@
 import path from "node:path";
 import * as manifest from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
+import { assetsRouting } from "./bindings.ts";
 import { DEFAULT_OUT_DIR, ROOT, WORKER_ENTRY } from "./build.ts";
 import { type DurableObjectExport, exportsFromManifest } from "./class-lifecycle.ts";
 import { platformBindings } from "./runtime-environment.ts";
@@ -37,9 +38,9 @@ export interface WranglerConfig {
   readonly assets: {
     readonly directory: string;
     readonly binding: string;
-    readonly run_worker_first: true;
-    readonly html_handling: "none";
-    readonly not_found_handling: "none";
+    readonly run_worker_first: boolean;
+    readonly html_handling: string;
+    readonly not_found_handling: string;
   };
   readonly vars: Readonly<Record<string, string>>;
 }
@@ -95,13 +96,13 @@ export function wranglerConfig(
       simple: { limit: settings.publicWrites.limit, period: settings.publicWrites.period },
     })),
     version_metadata: { binding: VERSION_METADATA_BINDING },
-    // The build's static assets (`npm run build` writes them), configured as infra/durable-worker.ts uploads them.
+    // The build's static assets (`npm run build` writes them), routed as a deployed version's (`assetsRouting`).
     assets: {
       directory: relative(path.join(DEFAULT_OUT_DIR, manifest.staticAssets.directory)),
       binding: manifest.staticAssets.binding,
-      run_worker_first: true,
-      html_handling: "none",
-      not_found_handling: "none",
+      run_worker_first: assetsRouting.runWorkerFirst,
+      html_handling: assetsRouting.htmlHandling,
+      not_found_handling: assetsRouting.notFoundHandling,
     },
     vars: platformBindings(environmentForStack(settings, options.buildId)),
   };

@@ -47,7 +47,11 @@ function workerdProcesses(): ProcStat[] {
   }
   const stats = pids.map(readStat).filter((s): s is ProcStat => s !== undefined);
   const children = new Map<number, ProcStat[]>();
-  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  for (const s of stats) {
+    const siblings = children.get(s.ppid);
+    if (siblings) siblings.push(s);
+    else children.set(s.ppid, [s]);
+  }
   const found: ProcStat[] = [];
   const walk = (pid: number) => {
     for (const child of children.get(pid) ?? []) {

@@ -1,6 +1,10 @@
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
 import { assetsDirectoryOf } from "../../infra/build.ts";
-import { type LocalEnvironment, miniflareAssets, miniflareWorkerOptions } from "./miniflare-options.ts";
+import {
+  type LocalEnvironment,
+  miniflareAssetBindings,
+  miniflareWorkerOptions,
+} from "./miniflare-options.ts";
 
 export interface LocalPlatformOptions {
   /** Path of the built bundle (dist/index.js); its static assets are the build's directory beside it. */
@@ -35,7 +39,7 @@ function options(o: LocalPlatformOptions): V4MiniflareOptions {
         name: "platform",
         modules: true,
         scriptPath: o.bundlePath,
-        serviceBindings: miniflareAssets(assetsDirectoryOf(o.bundlePath)).serviceBindings,
+        serviceBindings: miniflareAssetBindings(assetsDirectoryOf(o.bundlePath)),
       },
     ],
     port: o.port ?? 0,

@@ -52,12 +52,10 @@ export function miniflareDurableObjects(): Record<string, { className: string; u
  * `GET /openapi.json` reads. Only for a built bundle: sources run without a build (the in-runtime test pool) have
  * no assets directory, and the route answers 404 there.
  */
-export function miniflareAssets(directory: string) {
+export function miniflareAssetBindings(directory: string) {
   return {
-    directory,
-    binding: staticAssets.binding,
-    serviceBindings: { [staticAssets.binding]: { disk: { path: directory, writable: false } } },
-  } satisfies { serviceBindings: LegacyWorkerOptions["serviceBindings"] } & Record<string, unknown>;
+    [staticAssets.binding]: { disk: { path: directory, writable: false } },
+  } satisfies LegacyWorkerOptions["serviceBindings"];
 }
 
 /**

@@ -2,8 +2,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { assetsDirectoryOf, BUNDLE_FILE, DEFAULT_OUT_DIR, ROOT } from "../../infra/build.ts";
 import { environmentForStack, localStackSettings } from "../../infra/stack-environment.ts";
-import { miniflareAssets, miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
+import { miniflareAssetBindings, miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
 import { type SynthResult, synthesize } from "../../scripts/lib/synth.ts";
+import { staticAssets } from "../../worker/manifest.ts";
 import { TYPES } from "./deploy-fixtures.ts";
 
 type Binding = { type: string; name: string; text?: string; className?: string };
@@ -57,13 +58,13 @@ describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s
     // The same static assets: the build's directory behind the same binding. Deployed, the worker runs first for
     // every request with no HTML handling or fallback, so every request reaches the worker, as it does locally
     // (where the binding is a read-only disk service: scripts/lib/miniflare-options.ts says why).
-    const localAssets = miniflareAssets(assetsDirectoryOf(path.join(DEFAULT_OUT_DIR, BUNDLE_FILE)));
-    expect(path.resolve(ROOT, script.assets.directory)).toBe(localAssets.directory);
+    const localDirectory = assetsDirectoryOf(path.join(DEFAULT_OUT_DIR, BUNDLE_FILE));
+    expect(path.resolve(ROOT, script.assets.directory)).toBe(localDirectory);
     expect(script.bindings.filter((b) => b.type === "assets").map((b) => b.name)).toEqual([
-      localAssets.binding,
+      staticAssets.binding,
     ]);
-    expect(localAssets.serviceBindings[localAssets.binding]).toEqual({
-      disk: { path: localAssets.directory, writable: false },
+    expect(miniflareAssetBindings(localDirectory)).toEqual({
+      [staticAssets.binding]: { disk: { path: localDirectory, writable: false } },
     });
     expect(script.assets.config).toEqual({
       runWorkerFirst: true,
