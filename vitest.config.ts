@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig, type Plugin } from "vitest/config";
 import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 
@@ -11,10 +11,10 @@ const inRuntimeEnvironment = {
 };
 
 /**
- * The in-runtime projects' plugins: the worker source and its Durable Objects inside workerd, with the same
- * bindings `npm run dev` uses (derived from worker/manifest.ts). A function: each project gets its own instances.
+ * The in-runtime project's plugins: the worker source and its Durable Objects inside workerd, with the same
+ * bindings `npm run dev` uses (derived from worker/manifest.ts).
  */
-const inRuntimePlugins = (): Plugin[] => [
+const inRuntimePlugins: Plugin[] = [
   {
     // A dependency (cron-schedule) publishes source maps naming sources it does not ship, so every
     // in-runtime run printed "Sourcemap for .../node_modules/... points to missing source files". Vitest
@@ -45,24 +45,19 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
-        // In-runtime tests that do not open chat rooms. One workerd (and one module graph) per pool worker for all
-        // the files it runs, instead of a new Miniflare per file that imports the runtime and the worker source
-        // again: ~16 of these files' ~31 CPU seconds. They do not rely on fresh module or storage state: every test
-        // names its own objects (green with --sequence.shuffle, one worker, and two CPU loads beside it).
-        plugins: inRuntimePlugins(),
+        // In-runtime tests. One workerd (and one module graph) per pool worker for all the files it runs, instead
+        // of a new Miniflare per file that imports the runtime and the worker source again. They do not rely on
+        // fresh module or storage state: every test names its own objects (green with --sequence.shuffle, one
+        // worker, and two CPU loads beside it). The chat room's files were isolated until the pool's successor,
+        // @cloudflare/vitest-plugin, fixed workers-sdk#15092: the pool wrapped each Durable Object class's
+        // prototype in one more Proxy per instance created, so in a shared workerd every property read got slower
+        // with each room a test had opened (all eighteen files in one workerd: 41 s before the fix, 17 s after).
+        plugins: inRuntimePlugins,
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
-          exclude: ["test/worker/chat-room.*.test.ts"],
           isolate: false,
         },
-      },
-      {
-        // The chat room's in-runtime tests stay isolated per file (a new Miniflare each): in a workerd shared with
-        // the other chat files, requests got slower file after file (a test of 60 requests went from 0.8 s to over
-        // its 5 s timeout, also with two workers), which made the run flaky.
-        plugins: inRuntimePlugins(),
-        test: { name: "worker-chat", include: ["test/worker/chat-room.*.test.ts"] },
       },
       {
         // Node tests: the built bundle over real HTTP/WebSockets, the Pulumi program under mocks, the scripts.
