@@ -4,11 +4,12 @@ import type { ServerFrame } from "../../worker/chat/protocol.ts";
 /** Why an upgrade was refused: the HTTP status and the contract's JSON body. */
 export class UpgradeRefused extends Error {
   override readonly name = "UpgradeRefused";
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
     super(`upgrade refused with ${status}: ${JSON.stringify(body)}`);
+    this.status = status;
+    this.body = body;
   }
 }
 
@@ -26,7 +27,10 @@ export class ChatClient {
   keep = true;
   readonly closed: Promise<{ code: number; reason: string }>;
 
-  private constructor(readonly socket: WebSocket) {
+  readonly socket: WebSocket;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
     socket.on("message", (data, isBinary) => {
       const receivedAt = performance.now();
       if (isBinary) return;

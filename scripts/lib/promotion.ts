@@ -92,11 +92,10 @@ export type PromotionOutcome =
     };
 
 class StepFailure extends Error {
-  constructor(
-    readonly step: string,
-    message: string,
-  ) {
+  readonly step: string;
+  constructor(step: string, message: string) {
     super(message);
+    this.step = step;
   }
 }
 

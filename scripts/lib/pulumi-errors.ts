@@ -14,14 +14,16 @@ export type PulumiProblemKind =
 
 export class PulumiProblem extends Error {
   override readonly name = "PulumiProblem";
-  constructor(
-    readonly kind: PulumiProblemKind,
-    /** One sentence for a person. */
-    readonly sentence: string,
-    /** The command that fixes it, when there is one. */
-    readonly fix?: string,
-  ) {
+  readonly kind: PulumiProblemKind;
+  /** One sentence for a person. */
+  readonly sentence: string;
+  /** The command that fixes it, when there is one. */
+  readonly fix?: string | undefined;
+  constructor(kind: PulumiProblemKind, sentence: string, fix?: string) {
     super(fix ? `${sentence} Fix: ${fix}` : sentence);
+    this.kind = kind;
+    this.sentence = sentence;
+    this.fix = fix;
   }
 }
 

@@ -45,10 +45,10 @@ const probedArgs = [["--help"], ["--bogus"]];
 
 type Outcome = { code: number | null; stdout: string; stderr: string };
 
-/** `node --import tsx <file> ...args`, as `npm run` runs a script; no Pulumi CLI and no network are needed. */
+/** `node <file> ...args`, as `npm run` runs a script; no Pulumi CLI and no network are needed. */
 function spawnTsx(file: string, args: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+    const child = spawn(process.execPath, [file, ...args], {
       cwd: ROOT,
       // Parsing happens before anything else: no Pulumi CLI on the PATH.
       env: { ...process.env, PATH: path.dirname(process.execPath) },
@@ -97,7 +97,7 @@ describe.each(scripts)("npm run %s", (script) => {
 });
 
 // The probe above runs each entry module in-process; these two prove the same answers from real separate
-// processes (run side by side: each is a full tsx start-up).
+// processes (run side by side: each is a full start-up).
 describe.concurrent("scripts spawned as their own process answer as in the probe", () => {
   it("npm run status --help prints the usage and exits 0", async () => {
     const spawned = await spawnTsx("scripts/status.ts", ["--help"]);

@@ -21,7 +21,7 @@ afterAll(async () => {
 /** Starts `npm run dev -- ...args` on a free port and resolves with its URL and everything it printed. */
 function startDev(args: string[], env: Record<string, string> = {}): Promise<{ url: URL; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts", "--port", "0", ...args], {
+    const child = spawn(process.execPath, ["scripts/dev.ts", "--port", "0", ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });

@@ -83,7 +83,10 @@ class FakeCloudflare implements StackOps, VersionOps {
   private routed = 0;
   private readonly labels = new Map<string, string>();
 
-  constructor(readonly staging: LocalPlatform) {}
+  readonly staging: LocalPlatform;
+  constructor(staging: LocalPlatform) {
+    this.staging = staging;
+  }
 
   /** Prod's first version: `server`, with these classes in its message. */
   async start(server: LocalPlatform, classes = CLASSES): Promise<void> {

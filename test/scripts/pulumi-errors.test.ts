@@ -34,14 +34,11 @@ async function problemOf(promise: Promise<unknown>): Promise<PulumiProblem> {
 
 const selectOk: FakeRule = { args: ["stack", "select"] };
 
-/** `node --import tsx <args>` from the repository, as `npm run` runs a script. */
+/** `node <args>` from the repository, as `npm run` runs a script. */
 function run(args: string[], env: NodeJS.ProcessEnv) {
   return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", ...args],
-      { cwd: ROOT, env, encoding: "utf8" },
-      (error, stdout, stderr) => done({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(process.execPath, args, { cwd: ROOT, env, encoding: "utf8" }, (error, stdout, stderr) =>
+      done({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -127,7 +124,7 @@ describe("Automation API failures read as one sentence and the command that fixe
 describe("the scripts print the sentence, one line, exit 1", () => {
   // Each script's real entry module with its command line, the fake CLI answering "no such stack": `urls` as its
   // own process, as a user runs it; `smoke` and `promote` in one probe process beside it (test/support/cli-probe.ts;
-  // each separate process loads tsx, Pulumi's Automation API and the scripts' dependencies again, ~2 CPU s).
+  // each separate process loads Pulumi's Automation API and the scripts' dependencies again, ~1 CPU s).
   const cases: [string, string[]][] = [
     ["smoke", ["staging"]],
     ["urls", []],

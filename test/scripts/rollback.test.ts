@@ -12,10 +12,11 @@ const build = (n: number) => String(n).repeat(64);
 class Versions implements VersionOps {
   readonly calls: string[] = [];
   active: DeployedVersion[];
-  constructor(
-    readonly platform: LocalPlatform,
-    readonly list: VersionInfo[],
-  ) {
+  readonly platform: LocalPlatform;
+  readonly list: VersionInfo[];
+  constructor(platform: LocalPlatform, list: VersionInfo[]) {
+    this.platform = platform;
+    this.list = list;
     this.active = [{ versionId: list[0]!.id, percentage: 100 }];
   }
   async versions() {

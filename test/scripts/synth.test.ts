@@ -18,7 +18,7 @@ function synth(...args: string[]): Promise<Run> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "scripts/synth.ts", ...args],
+      ["scripts/synth.ts", ...args],
       { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
@@ -26,14 +26,14 @@ function synth(...args: string[]): Promise<Run> {
 }
 
 /**
- * The same runs' real entry module in ONE process (test/support/cli-probe.ts): each separate process loads Pulumi,
- * the Cloudflare provider SDK and tsx again (~3.5 CPU s).
+ * The same runs' real entry module in ONE process (test/support/cli-probe.ts): each separate process loads Pulumi
+ * and the Cloudflare provider SDK again (~2 CPU s).
  */
 function synthProbe(...argvs: string[][]): Promise<Run[]> {
   return new Promise((done, fail) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "test/support/cli-probe.ts", JSON.stringify(argvs.map((a) => ["synth", a]))],
+      ["test/support/cli-probe.ts", JSON.stringify(argvs.map((a) => ["synth", a]))],
       { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) return fail(new Error(`the CLI probe failed: ${stderr}`));

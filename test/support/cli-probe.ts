@@ -1,10 +1,10 @@
 // Runs many scripts' real entry modules under many command lines in ONE Node process, and prints what each would
-// have printed and exited with, as JSON on stdout. test/scripts/cli-flags.test.ts uses it: spawning `tsx` for
+// have printed and exited with, as JSON on stdout. test/scripts/cli-flags.test.ts uses it: spawning a process for
 // every script twice cost ~38 s on two cores (each spawn re-loads Pulumi, esbuild, ...); here the shared
-// dependencies load once. Usage: node --import tsx test/support/cli-probe.ts '<json [script, argv][]>'
+// dependencies load once. Usage: node test/support/cli-probe.ts '<json [script, argv][]>'
 //
-// Faithful to a real run where it matters for flag parsing: the script module is imported exactly as `tsx
-// scripts/<name>.ts` would run it, with process.argv set; the first process.exit() ends that run (its code is the
+// Faithful to a real run where it matters for flag parsing: the script module is imported exactly as `node
+// scripts/<name>.ts` (what `npm run <name>` runs) would run it, with process.argv set; the first process.exit() ends that run (its code is the
 // exit code, nothing written after it counts, as nothing is written after a real exit); an error escaping the
 // module is printed the way Node prints an uncaught error (with its stack) and exits 1.
 import path from "node:path";
@@ -20,8 +20,10 @@ export interface ProbeResult {
 }
 
 class ExitCalled extends Error {
-  constructor(readonly code: number) {
+  readonly code: number;
+  constructor(code: number) {
     super(`process.exit(${code})`);
+    this.code = code;
   }
 }
 

@@ -9,23 +9,27 @@ import type { PresenceFrame } from "./protocol.ts";
  * n × (fill time / interval) frames instead of n²/2, and the frames go out from a timer of their own, never
  * in front of a chat message (messages are sent at once, in the event that produced them).
  */
+export interface PresenceBatcherOptions {
+  readonly intervalMs: number;
+  /** Most names per list; more are counted but not named (`truncated`). */
+  readonly maxNames: number;
+  /** Current member count, read when the frame goes out. */
+  readonly count: () => number;
+  readonly send: (frame: PresenceFrame) => void;
+  readonly now?: () => number;
+}
+
 export class PresenceBatcher {
   private readonly joined = new Set<string>();
   private readonly left = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSentAt = Number.NEGATIVE_INFINITY;
 
-  constructor(
-    private readonly options: {
-      readonly intervalMs: number;
-      /** Most names per list; more are counted but not named (`truncated`). */
-      readonly maxNames: number;
-      /** Current member count, read when the frame goes out. */
-      readonly count: () => number;
-      readonly send: (frame: PresenceFrame) => void;
-      readonly now?: () => number;
-    },
-  ) {}
+  private readonly options: PresenceBatcherOptions;
+
+  constructor(options: PresenceBatcherOptions) {
+    this.options = options;
+  }
 
   arrived(user: string): void {
     if (!this.left.delete(user)) this.joined.add(user);

@@ -11,10 +11,13 @@
 export class SlidingWindowLimiter {
   private readonly events = new Map<string, number[]>();
 
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
+  private readonly limit: number;
+  private readonly windowMs: number;
+
+  constructor(limit: number, windowMs: number) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+  }
 
   /** Whether one more event for `key` at `now` would be within the limit (records nothing). */
   allows(key: string, now: number): boolean {

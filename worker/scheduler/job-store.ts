@@ -54,9 +54,11 @@ const clip = (text: string) =>
  * within the object.
  */
 export class JobStore {
+  private readonly storage: DurableObjectStorage;
   private readonly sql: SqlStorage;
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  constructor(storage: DurableObjectStorage) {
+    this.storage = storage;
     this.sql = storage.sql;
   }
 
