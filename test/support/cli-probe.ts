@@ -4,9 +4,9 @@
 // dependencies load once. Usage: node test/support/cli-probe.ts '<json [script, argv][]>'
 //
 // Faithful to a real run where it matters for flag parsing: the script module is imported exactly as `node
-// scripts/<name>.ts` (what `npm run <name>` runs) would run it, with process.argv set; the first process.exit() ends that run (its code is the
-// exit code, nothing written after it counts, as nothing is written after a real exit); an error escaping the
-// module is printed the way Node prints an uncaught error (with its stack) and exits 1.
+// scripts/<name>.ts` (what `npm run <name>` runs) would run it, with process.argv set; the first process.exit()
+// ends that run (its code is the exit code, nothing written after it counts, as nothing is written after a real
+// exit); an error escaping the module is printed the way Node prints an uncaught error (with its stack) and exits 1.
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";

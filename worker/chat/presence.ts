@@ -1,14 +1,6 @@
 import type { PresenceFrame } from "./protocol.ts";
 
-/**
- * Coalesces arrivals and departures into at most one presence frame per `intervalMs`.
- *
- * The first change after a quiet period goes out on the next turn of the event loop; later changes wait until
- * `intervalMs` has passed since the previous frame. A person who arrives and leaves within one period is never
- * announced, and one who leaves and comes back is not news. Filling a room of n thus costs about
- * n × (fill time / interval) frames instead of n²/2, and the frames go out from a timer of their own, never
- * in front of a chat message (messages are sent at once, in the event that produced them).
- */
+/** What a PresenceBatcher needs from its room. */
 export interface PresenceBatcherOptions {
   readonly intervalMs: number;
   /** Most names per list; more are counted but not named (`truncated`). */
@@ -19,6 +11,15 @@ export interface PresenceBatcherOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Coalesces arrivals and departures into at most one presence frame per `intervalMs`.
+ *
+ * The first change after a quiet period goes out on the next turn of the event loop; later changes wait until
+ * `intervalMs` has passed since the previous frame. A person who arrives and leaves within one period is never
+ * announced, and one who leaves and comes back is not news. Filling a room of n thus costs about
+ * n × (fill time / interval) frames instead of n²/2, and the frames go out from a timer of their own, never
+ * in front of a chat message (messages are sent at once, in the event that produced them).
+ */
 export class PresenceBatcher {
   private readonly joined = new Set<string>();
   private readonly left = new Set<string>();
