@@ -1,5 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig, type Plugin } from "vitest/config";
+import { defineConfig } from "vitest/config";
 import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 
 const inRuntimeEnvironment = {
@@ -10,33 +10,6 @@ const inRuntimeEnvironment = {
   webhookAllowHttp: true,
 };
 
-/**
- * The in-runtime project's plugins: the worker source and its Durable Objects inside workerd, with the same
- * bindings `npm run dev` uses (derived from worker/manifest.ts).
- */
-const inRuntimePlugins: Plugin[] = [
-  {
-    // A dependency (cron-schedule) publishes source maps naming sources it does not ship, so every
-    // in-runtime run printed "Sourcemap for .../node_modules/... points to missing source files". Vitest
-    // installs its own logger, so the warning is filtered on the resolved one. Our own files' maps still warn.
-    name: "quiet-dependency-sourcemaps",
-    configResolved(config) {
-      const warnOnce = config.logger.warnOnce.bind(config.logger);
-      config.logger.warnOnce = (message, options) => {
-        if (!/\/node_modules\/.*points to missing source files/.test(message)) warnOnce(message, options);
-      };
-    },
-  },
-  cloudflareTest({
-    main: "./worker/index.ts",
-    // workerd's --verbose (the pool's default) prints an internal trace for every expected failure a test
-    // provokes on purpose (a webhook to a closed port, a socket a test drops); the worker's own console
-    // output and test failures are printed either way.
-    verbose: false,
-    miniflare: miniflareWorkerOptions(inRuntimeEnvironment),
-  }),
-];
-
 export default defineConfig({
   test: {
     // Most test time is waiting (on workerd, on timers a test is about, on child processes), not computing: vitest's
@@ -45,14 +18,38 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
-        // In-runtime tests. One workerd (and one module graph) per pool worker for all the files it runs, instead
-        // of a new Miniflare per file that imports the runtime and the worker source again. They do not rely on
-        // fresh module or storage state: every test names its own objects (green with --sequence.shuffle, one
-        // worker, and two CPU loads beside it). The chat room's files were isolated until the pool's successor,
-        // @cloudflare/vitest-plugin, fixed workers-sdk#15092: the pool wrapped each Durable Object class's
-        // prototype in one more Proxy per instance created, so in a shared workerd every property read got slower
-        // with each room a test had opened (all eighteen files in one workerd: 41 s before the fix, 17 s after).
-        plugins: inRuntimePlugins,
+        // In-runtime tests: the worker source and its Durable Objects inside workerd, with the same bindings
+        // `npm run dev` uses (derived from worker/manifest.ts). One workerd (and one module graph) per pool worker
+        // for all the files it runs, instead of a new Miniflare per file that imports the runtime and the worker
+        // source again. They do not rely on fresh module or storage state: every test names its own objects (green
+        // with --sequence.shuffle, one worker, and two CPU loads beside it). The chat room's files were isolated
+        // until the pool's successor, @cloudflare/vitest-plugin, fixed workers-sdk#15092: the pool wrapped each
+        // Durable Object class's prototype in one more Proxy per instance created, so in a shared workerd every
+        // property read got slower with each room a test had opened (all eighteen files in one workerd: 41 s before
+        // the fix, 17 s after).
+        plugins: [
+          {
+            // A dependency (cron-schedule) publishes source maps naming sources it does not ship, so every
+            // in-runtime run printed "Sourcemap for .../node_modules/... points to missing source files". Vitest
+            // installs its own logger, so the warning is filtered on the resolved one. Our own files' maps still warn.
+            name: "quiet-dependency-sourcemaps",
+            configResolved(config) {
+              const warnOnce = config.logger.warnOnce.bind(config.logger);
+              config.logger.warnOnce = (message, options) => {
+                if (!/\/node_modules\/.*points to missing source files/.test(message))
+                  warnOnce(message, options);
+              };
+            },
+          },
+          cloudflareTest({
+            main: "./worker/index.ts",
+            // workerd's --verbose (the pool's default) prints an internal trace for every expected failure a test
+            // provokes on purpose (a webhook to a closed port, a socket a test drops); the worker's own console
+            // output and test failures are printed either way.
+            verbose: false,
+            miniflare: miniflareWorkerOptions(inRuntimeEnvironment),
+          }),
+        ],
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],

@@ -138,7 +138,8 @@ export function buildIdOf(bundleSha256: string, assets: readonly AssetRecord[]):
   return sha256(lines.map((line) => `${line}\n`).join(""));
 }
 
-const sha256 = (bytes: string | Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+/** sha256 of some bytes, hex: the digest every id of a build is made of. */
+export const sha256 = (bytes: string | Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /**
  * Bundles worker/ for workerd and writes `index.js`, its source map, the static assets (`assets/`) and
@@ -229,7 +230,7 @@ async function removeStaleAssets(directory: string, keep: ReadonlySet<string>): 
  * Write-then-rename, so a reader (Miniflare loading dist/index.js, a test comparing bytes) never sees a half-written
  * file while another process (the synth, a Pulumi mock run, `npm run dev`) rebuilds the same tree.
  */
-async function writeAtomically(file: string, contents: string | Uint8Array): Promise<void> {
+export async function writeAtomically(file: string, contents: string | Uint8Array): Promise<void> {
   const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(temporary, contents);
   await rename(temporary, file);

@@ -155,8 +155,9 @@ export const staticAssets = {
 } as const satisfies StaticAssetsDeclaration;
 
 /**
- * Runtime defaults; a stack may override them in its config. The date is the newest that the workerd running the
- * tests and `npm run dev` (1.20260815.1, the vitest pool's) accepts: 2026-08-22; a later one fails at start-up.
+ * Runtime defaults; a stack may override them in its config. The date must be one the workerd of the tests, `npm run
+ * dev` and wrangler (1.20261117.1) accepts, or start-up fails. 2026-08-22 was the newest the previous one
+ * (1.20260815.1) accepted; moving it changes runtime behaviour, so it is a change of its own, not a side effect.
  */
 export const runtimeDefaults = {
   compatibilityDate: "2026-08-22",

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
 import { interpretCli } from "../../scripts/lib/cli.ts";
 import type { ProbeResult } from "../support/cli-probe.ts";
+import { probeScripts, runScript, type ScriptRun } from "../support/script-process.ts";
 
 const spec = {
   name: "demo",
@@ -43,34 +43,18 @@ const scripts = readdirSync(path.join(ROOT, "scripts"))
   .map((f) => f.slice(0, -3));
 const probedArgs = [["--help"], ["--bogus"]];
 
-type Outcome = { code: number | null; stdout: string; stderr: string };
-
-/** `node <file> ...args`, as `npm run` runs a script; no Pulumi CLI and no network are needed. */
-function spawnTsx(file: string, args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file, ...args], {
-      cwd: ROOT,
-      // Parsing happens before anything else: no Pulumi CLI on the PATH.
-      env: { ...process.env, PATH: path.dirname(process.execPath) },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c));
-    child.stderr.on("data", (c: Buffer) => (stderr += c));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Parsing happens before anything else: no Pulumi CLI on the PATH, no network. */
+const withoutPulumi = { ...process.env, PATH: path.dirname(process.execPath) };
+const spawnScript = (file: string, args: string[]) => runScript(file, args, withoutPulumi);
 
 // Each script's real entry module under each command line, all in one process (test/support/cli-probe.ts): a
 // spawn per script and flag cost ~38 s on two cores, most of it re-loading the same dependencies.
 let probed: Promise<ProbeResult[]> | undefined;
-function run(script: string, args: string[]): Promise<Outcome> {
-  probed ??= spawnTsx("test/support/cli-probe.ts", [
-    JSON.stringify(scripts.flatMap((s) => probedArgs.map((a) => [s, a]))),
-  ]).then((probe) => {
-    if (probe.code !== 0) throw new Error(`the CLI probe failed (${probe.code}):\n${probe.stderr}`);
-    return JSON.parse(probe.stdout) as ProbeResult[];
-  });
+function run(script: string, args: string[]): Promise<ScriptRun> {
+  probed ??= probeScripts(
+    scripts.flatMap((s) => probedArgs.map((a) => [s, a] as const)),
+    withoutPulumi,
+  );
   return probed.then((results) => {
     const found = results.find((r) => r.script === script && r.args.join(" ") === args.join(" "));
     if (!found) throw new Error(`the CLI probe did not run ${script} ${args.join(" ")}`);
@@ -100,14 +84,14 @@ describe.each(scripts)("npm run %s", (script) => {
 // processes (run side by side: each is a full start-up).
 describe.concurrent("scripts spawned as their own process answer as in the probe", () => {
   it("npm run status --help prints the usage and exits 0", async () => {
-    const spawned = await spawnTsx("scripts/status.ts", ["--help"]);
+    const spawned = await spawnScript("scripts/status.ts", ["--help"]);
     expect(spawned.code).toBe(0);
     expect(spawned.stdout).toMatch(/^usage: npm run status\b/);
     expect(spawned).toEqual(await run("status", ["--help"]));
   });
 
   it("npm run smoke --bogus is one line and the usage, exit 2", async () => {
-    const spawned = await spawnTsx("scripts/smoke.ts", ["--bogus"]);
+    const spawned = await spawnScript("scripts/smoke.ts", ["--bogus"]);
     expect(spawned.code).toBe(2);
     expect(spawned.stderr.split("\n")[0]).toBe("npm run smoke: Unknown option '--bogus'.");
     expect(spawned).toEqual(await run("smoke", ["--bogus"]));

@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ROOT } from "../../infra/build.ts";
 import { PulumiProblem } from "../../scripts/lib/pulumi-errors.ts";
 import { resolveTarget, stackConfigValue } from "../../scripts/lib/pulumi-stacks.ts";
-import type { ProbeResult } from "../support/cli-probe.ts";
 import { type FakePulumi, type FakeRule, fakePulumi, PULUMI_MESSAGES } from "../support/fake-pulumi.ts";
+import { probeScripts, runScript, type ScriptRun } from "../support/script-process.ts";
 
 const originalPath = process.env.PATH;
 const cleanups: (() => Promise<void>)[] = [];
@@ -33,15 +31,6 @@ async function problemOf(promise: Promise<unknown>): Promise<PulumiProblem> {
 }
 
 const selectOk: FakeRule = { args: ["stack", "select"] };
-
-/** `node <args>` from the repository, as `npm run` runs a script. */
-function run(args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-    execFile(process.execPath, args, { cwd: ROOT, env, encoding: "utf8" }, (error, stdout, stderr) =>
-      done({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe("Automation API failures read as one sentence and the command that fixes them", () => {
   it("no Pulumi CLI on PATH", async () => {
@@ -130,7 +119,7 @@ describe("the scripts print the sentence, one line, exit 1", () => {
     ["urls", []],
     ["promote", ["--dry-run"]],
   ];
-  let outcomes: Promise<Map<string, { status: number | null; stdout: string; stderr: string }>> | undefined;
+  let outcomes: Promise<Map<string, ScriptRun>> | undefined;
   function outcome(script: string) {
     outcomes ??= (async () => {
       const fake = await fakePulumi([
@@ -139,17 +128,14 @@ describe("the scripts print the sentence, one line, exit 1", () => {
       ]);
       const env = { ...process.env, PATH: `${fake.dir}${path.delimiter}${originalPath}` };
       try {
-        const probed = cases.filter(([s]) => s !== "urls");
-        const [own, probe] = await Promise.all([
-          run(["scripts/urls.ts"], env),
-          run(["test/support/cli-probe.ts", JSON.stringify(probed)], env),
+        const [own, probed] = await Promise.all([
+          runScript("scripts/urls.ts", [], env),
+          probeScripts(
+            cases.filter(([s]) => s !== "urls"),
+            env,
+          ),
         ]);
-        if (probe.status !== 0) throw new Error(`the CLI probe failed (${probe.status}):\n${probe.stderr}`);
-        const results = JSON.parse(probe.stdout) as ProbeResult[];
-        return new Map([
-          ["urls", own],
-          ...results.map((r) => [r.script, { status: r.code, stdout: r.stdout, stderr: r.stderr }] as const),
-        ]);
+        return new Map<string, ScriptRun>([["urls", own], ...probed.map((r) => [r.script, r] as const)]);
       } finally {
         await fake.dispose();
       }
@@ -160,7 +146,7 @@ describe("the scripts print the sentence, one line, exit 1", () => {
   it.each(cases)("npm run %s", async (script) => {
     const run = await outcome(script);
     const output = run.stdout + run.stderr;
-    expect(run.status).toBe(1);
+    expect(run.code).toBe(1);
     expect(output).not.toMatch(/code: -2|stderr:|Command failed|at .*\.js:\d+/);
     expect(output).toMatch(
       script === "urls"

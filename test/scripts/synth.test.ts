@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,45 +5,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, readBuildRecord } from "../../infra/build.ts";
 import { REDACTED, SynthUsageError, synthesize } from "../../scripts/lib/synth.ts";
 import { durableObjects, lastLegacyTag } from "../../worker/manifest.ts";
+import { probeScripts, runScript, type ScriptRun } from "../support/script-process.ts";
 
 const WORKER_VERSION = "cloudflare:index/workerVersion:WorkerVersion";
 const classes = Object.values(durableObjects)
   .map((d) => d.className)
   .sort();
-type Run = { code: number; stdout: string; stderr: string };
-
+const NO_COLOR = { ...process.env, NO_COLOR: "1" };
 /** Runs `npm run synth -- ...args` as a user would (the script behind it), collecting both streams. */
-function synth(...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ["scripts/synth.ts", ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
+const synth = (...args: string[]) => runScript("scripts/synth.ts", args, NO_COLOR);
 /**
  * The same runs' real entry module in ONE process (test/support/cli-probe.ts): each separate process loads Pulumi
  * and the Cloudflare provider SDK again (~2 CPU s).
  */
-function synthProbe(...argvs: string[][]): Promise<Run[]> {
-  return new Promise((done, fail) => {
-    execFile(
-      process.execPath,
-      ["test/support/cli-probe.ts", JSON.stringify(argvs.map((a) => ["synth", a]))],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) return fail(new Error(`the CLI probe failed: ${stderr}`));
-        done(JSON.parse(stdout) as Run[]);
-      },
-    );
-  });
-}
+const synthProbe = (...argvs: string[][]) =>
+  probeScripts(
+    argvs.map((a) => ["synth", a] as const),
+    NO_COLOR,
+  );
 
 // Start them together, once: one run as its own process, as a user runs it; the other two in the probe.
-const runs: Record<string, Run> = {};
+const runs: Record<string, ScriptRun> = {};
 beforeAll(async () => {
   const [staging, [prod, unknownTag]] = await Promise.all([
     synth("staging"),

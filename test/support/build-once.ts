@@ -1,5 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { inject, vi } from "vitest";
 import type { BuildRecord, BuildResult } from "../../infra/build.ts";
@@ -55,7 +54,6 @@ vi.mock(import("../../infra/build.ts"), async (importOriginal) => {
         outDir === actual.DEFAULT_OUT_DIR
           ? read().then((files) => {
               const contentsOf = (name: string) => files.find((f) => f.name === name)?.contents;
-              const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
               const record = contentsOf(actual.RECORD_FILE);
               const bundle = contentsOf(actual.BUNDLE_FILE);
               const built = record ? (JSON.parse(record.toString("utf8")) as BuildRecord) : undefined;
@@ -66,10 +64,10 @@ vi.mock(import("../../infra/build.ts"), async (importOriginal) => {
               const intact =
                 built !== undefined &&
                 bundle !== undefined &&
-                sha256(bundle) === built.bundleSha256 &&
+                actual.sha256(bundle) === built.bundleSha256 &&
                 built.assets.every((asset) => {
                   const bytes = contentsOf(path.relative(outDir, path.join(assetsDirectory, asset.path)));
-                  return bytes !== undefined && sha256(bytes) === asset.sha256;
+                  return bytes !== undefined && actual.sha256(bytes) === asset.sha256;
                 }) &&
                 actual.buildIdOf(built.bundleSha256, built.assets) === built.buildId &&
                 built.buildId === inject("buildId");
@@ -91,14 +89,12 @@ vi.mock(import("../../infra/build.ts"), async (importOriginal) => {
       return { ...(await kept).result };
     }
     const { result, files } = await kept;
-    // Write-then-rename, as the build does, so a concurrent reader never sees half a file.
+    // Written as the build writes (write-then-rename), so a concurrent reader never sees half a file.
     await Promise.all(
       files.map(async ({ name, contents }) => {
         const file = path.join(outDir, name);
         await mkdir(path.dirname(file), { recursive: true });
-        const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
-        await writeFile(temporary, contents);
-        await rename(temporary, file);
+        await actual.writeAtomically(file, contents);
       }),
     );
     return { ...result };

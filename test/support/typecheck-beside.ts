@@ -3,8 +3,9 @@ import { ROOT } from "../../infra/build.ts";
 
 /**
  * Under `npm test` (npm sets npm_lifecycle_event), runs `npm run typecheck` beside the tests instead of before
- * them: tsc is one busy core for ~15 s while most test time is waiting, so on two cores the two overlap. The run
- * fails (exit code 1, tsc's output printed) when the typecheck does, as it did when it ran first. Plain
+ * them: tsc is one busy core for a few seconds (TypeScript 7) while test files start up and wait, so on two cores
+ * the two overlap. The run fails (exit code 1, tsc's output printed) when the typecheck does, as it did when it ran
+ * first. Plain
  * `vitest run` (a single file, the promotion gate) does not typecheck, as before.
  */
 export default function setup() {
