@@ -19,6 +19,11 @@ export interface SmokeOptions {
    * pins a run to one version of a split deployment (npm run promote checks the new version that way).
    */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * How far ahead the scheduled job is set (default 1 s), so that it runs on a real alarm, not at once. Suites that
+   * run many smoke checks only to test what calls them (the promotion walk-through) set it shorter.
+   */
+  readonly jobDelayMs?: number;
 }
 
 export type SmokeEvent =
@@ -61,6 +66,7 @@ interface Ctx {
   readonly expectBuildId?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly jobDelayMs: number;
   /** A random suffix per run, so parallel smoke runs never read each other's state. */
   readonly runId: string;
   /** What the checks created, undone by the last step (newest first). */
@@ -234,7 +240,7 @@ async function scheduledJob(ctx: Ctx): Promise<string> {
     ctx,
     `/api/schedulers/${scheduler}/jobs`,
     json(
-      { delayMs: 1000, action: { type: "counter.increment", counter: counterName, by: 1 } },
+      { delayMs: ctx.jobDelayMs, action: { type: "counter.increment", counter: counterName, by: 1 } },
       ctx.adminToken,
     ),
   );
@@ -253,7 +259,8 @@ async function scheduledJob(ctx: Ctx): Promise<string> {
     api.api.counters[":name"].$get({ param: { name: counterName } }),
   );
   if (count.body.count !== 1) fail(`the job completed but counter ${counterName} reads ${count.body.count}`);
-  return `job ${String(job.id).slice(0, 8)} ran after its 1 s delay and incremented ${counterName}`;
+  const delay = ctx.jobDelayMs % 1000 === 0 ? `${ctx.jobDelayMs / 1000} s` : `${ctx.jobDelayMs} ms`;
+  return `job ${String(job.id).slice(0, 8)} ran after its ${delay} delay and incremented ${counterName}`;
 }
 
 async function resetCounter(ctx: Ctx, name: string): Promise<void> {
@@ -302,6 +309,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     expectBuildId: options.expectBuildId,
     adminToken: options.adminToken,
     headers: options.headers,
+    jobDelayMs: options.jobDelayMs ?? 1000,
     runId: crypto.randomUUID().slice(0, 8),
     undo: [],
   };

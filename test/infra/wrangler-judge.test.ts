@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
 import { localStackSettings } from "../../infra/stack-environment.ts";
 import { wranglerConfig } from "../../infra/wrangler-config.ts";
@@ -83,22 +83,30 @@ async function judge(mutate: (config: Record<string, unknown>) => void, stack: s
   return { code, output, warnings };
 }
 
-describe.skipIf(!ready).each(["staging", "prod"])(`wrangler judges stack %s${why}`, (stack) => {
-  it("accepts the generated configuration: validation and dry-run build, no warning", async () => {
-    const verdict = await judge(() => {}, stack);
-    expect(verdict.warnings, verdict.output).toEqual([]);
-    expect(verdict.code, verdict.output).toBe(0);
-    expect(verdict.output).toContain("--dry-run: exiting now.");
-  }, 180_000);
-});
+// The three judgements are three wrangler processes (~2 CPU s each, mostly loading wrangler): they run side by
+// side, not one after another.
+describe.concurrent("wrangler as a second judge", () => {
+  describe.skipIf(!ready).each(["staging", "prod"])(`wrangler judges stack %s${why}`, (stack) => {
+    it("accepts the generated configuration: validation and dry-run build, no warning", async ({
+      expect,
+    }) => {
+      const verdict = await judge(() => {}, stack);
+      expect(verdict.warnings, verdict.output).toEqual([]);
+      expect(verdict.code, verdict.output).toBe(0);
+      expect(verdict.output).toContain("--dry-run: exiting now.");
+    }, 180_000);
+  });
 
-describe.skipIf(!ready)(`wrangler's judgement can fail${why}`, () => {
-  it("a bound class missing from `exports` is a warning, which this judge counts as a failure", async () => {
-    const verdict = await judge((config) => {
-      const { Counter: _dropped, ...rest } = config.exports as Record<string, unknown>;
-      config.exports = rest;
-    }, "staging");
-    expect(verdict.warnings.join("\n"), verdict.output).toMatch(/WARNING/);
-    expect(verdict.output).toMatch(/no live `exports` entry/);
-  }, 180_000);
+  describe.skipIf(!ready)(`wrangler's judgement can fail${why}`, () => {
+    it("a bound class missing from `exports` is a warning, which this judge counts as a failure", async ({
+      expect,
+    }) => {
+      const verdict = await judge((config) => {
+        const { Counter: _dropped, ...rest } = config.exports as Record<string, unknown>;
+        config.exports = rest;
+      }, "staging");
+      expect(verdict.warnings.join("\n"), verdict.output).toMatch(/WARNING/);
+      expect(verdict.output).toMatch(/no live `exports` entry/);
+    }, 180_000);
+  });
 });

@@ -38,32 +38,39 @@ function startDev(args: string[], env: Record<string, string> = {}): Promise<{ u
   });
 }
 
-describe("npm run dev -- --env <stack>", () => {
-  it("runs the platform with the stack's environment name and location hint, and its secrets", async () => {
-    const persist = await mkdtemp(path.join(tmpdir(), "dev-env-"));
-    dirs.push(persist);
-    const { url, output } = await startDev(["--env", "prod", "--persist-to", persist], {
-      ADMIN_TOKEN: "local",
+// Each of these starts `npm run dev` (its own Node and workerd, ~2.5 s to ready): side by side, not in turn.
+describe.concurrent("npm run dev as its own process", () => {
+  describe("npm run dev -- --env <stack>", () => {
+    it("runs the platform with the stack's environment name and location hint, and its secrets", async ({
+      expect,
+    }) => {
+      const persist = await mkdtemp(path.join(tmpdir(), "dev-env-"));
+      dirs.push(persist);
+      const { url, output } = await startDev(["--env", "prod", "--persist-to", persist], {
+        ADMIN_TOKEN: "local",
+      });
+      const health = await (await fetch(new URL("/health", url))).json();
+      expect(health).toMatchObject({
+        status: "ok",
+        environment: "prod",
+        locationHint: "enam",
+        jurisdiction: null,
+      });
+      expect(output).toContain("(environment prod, location hint enam, build ");
+      expect(output).toContain("settings of stack prod: compatibility 2026-08-22 []; secrets: ADMIN_TOKEN");
     });
-    const health = await (await fetch(new URL("/health", url))).json();
-    expect(health).toMatchObject({
-      status: "ok",
-      environment: "prod",
-      locationHint: "enam",
-      jurisdiction: null,
-    });
-    expect(output).toContain("(environment prod, location hint enam, build ");
-    expect(output).toContain("settings of stack prod: compatibility 2026-08-22 []; secrets: ADMIN_TOKEN");
   });
-});
 
-describe("each environment's local state is its own", () => {
-  it("--env <stack> keeps state in .data/stack-<stack>/, apart from plain runs in .data/", async () => {
-    const { url, output } = await startDev(["--env", "staging"], { ADMIN_TOKEN: "local" });
-    expect(output).toContain(`state kept in ${path.join(".data", "stack-staging")}/`);
-    const counter = `state-${crypto.randomUUID()}`;
-    const res = await fetch(new URL(`/api/counters/${counter}/increment`, url), { method: "POST" });
-    expect(res.status).toBe(200);
+  describe("each environment's local state is its own", () => {
+    it("--env <stack> keeps state in .data/stack-<stack>/, apart from plain runs in .data/", async ({
+      expect,
+    }) => {
+      const { url, output } = await startDev(["--env", "staging"], { ADMIN_TOKEN: "local" });
+      expect(output).toContain(`state kept in ${path.join(".data", "stack-staging")}/`);
+      const counter = `state-${crypto.randomUUID()}`;
+      const res = await fetch(new URL(`/api/counters/${counter}/increment`, url), { method: "POST" });
+      expect(res.status).toBe(200);
+    });
   });
 });
 

@@ -242,8 +242,17 @@ function deps(overrides: Partial<PromotionDeps> = {}): PromotionDeps {
     runGate: async () => {
       cloudflare.calls.push("gate");
     },
+    // The real smoke checks; their job is set 100 ms ahead, not 1 s: a walk-through runs up to three of them, and
+    // the job's own timing is smoke.test.ts's subject (19 s against 9 s for this file).
     smoke: (_stack, url, expectBuildId, headers) =>
-      runSmoke({ url, expectBuildId, adminToken: TEST_ADMIN_TOKEN, headers, timeoutMs: 10_000 }),
+      runSmoke({
+        url,
+        expectBuildId,
+        adminToken: TEST_ADMIN_TOKEN,
+        headers,
+        timeoutMs: 10_000,
+        jobDelayMs: 100,
+      }),
     health: healthOf,
     sleep: async () => {},
     log: (line) => lines.push(line),
