@@ -5,10 +5,8 @@
 // .dev.vars for a URL).
 import { parseCli, usageError } from "./lib/cli.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
-import { resolveTarget } from "./lib/pulumi-stacks.ts";
 import { runSmoke } from "./lib/smoke.ts";
 import { printSmokeProgress, printSmokeSummary } from "./lib/smoke-output.ts";
-import { defaultAdminTokenSources, resolveAdminToken } from "./lib/smoke-token.ts";
 
 const cli = {
   name: "smoke",
@@ -23,6 +21,7 @@ const cli = {
   positionals: { min: 1, max: 1 },
 } as const;
 const { values, positionals } = parseCli(cli);
+
 const timeoutMs = Number(values["timeout-ms"]);
 if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
   usageError(
@@ -30,6 +29,10 @@ if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     `--timeout-ms must be a positive whole number, got ${JSON.stringify(values["timeout-ms"])}`,
   );
 }
+// Loaded after the arguments are read: the Pulumi Automation API takes most of a second to load, and --help or
+// a usage error should not wait for it.
+const { resolveTarget } = await import("./lib/pulumi-stacks.ts");
+const { defaultAdminTokenSources, resolveAdminToken } = await import("./lib/smoke-token.ts");
 try {
   const { url, stack } = await resolveTarget(positionals[0]!);
   const admin = await resolveAdminToken(stack, defaultAdminTokenSources());

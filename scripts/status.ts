@@ -2,7 +2,6 @@
 // the build and migration tag its /health reports, and optionally a scheduler's pending jobs.
 import { parseCli } from "./lib/cli.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
-import { listStacks, stackOutputs } from "./lib/pulumi-stacks.ts";
 import { type EnvironmentStatus, environmentStatus, formatStatusTable } from "./lib/status.ts";
 
 const { values, positionals } = parseCli({
@@ -16,6 +15,10 @@ const { values, positionals } = parseCli({
   options: { scheduler: { type: "string" }, json: { type: "boolean", default: false } },
   positionals: { min: 0, max: 100 },
 });
+
+// Loaded after the arguments are read: the Pulumi Automation API takes most of a second to load, and --help or
+// a usage error should not wait for it.
+const { listStacks, stackOutputs } = await import("./lib/pulumi-stacks.ts");
 try {
   const stacks = positionals.length > 0 ? positionals : await listStacks();
   const deps = {

@@ -2,23 +2,23 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
 import {
   callAsAdmin as call,
   call as callPublic,
   startBuiltPlatform,
   uniqueName,
+  useBuiltPlatform,
 } from "../support/platform.ts";
 import { eventually, sleep } from "../support/wait.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.ts";
 
 // Jobs really run on the object's alarm here: times are near-future and results are polled with a bound.
-let platform: LocalPlatform;
 let base: URL;
 let receiver: WebhookReceiver;
-beforeAll(async () => {
-  platform = await startBuiltPlatform();
+useBuiltPlatform((platform) => {
   base = platform.url;
+});
+beforeAll(async () => {
   // /flaky answers 503 twice, then 200; /gone 404; /slow never answers.
   receiver = await startWebhookReceiver((request, previous) => {
     if (request.path.startsWith("/flaky")) return previous < 2 ? 503 : 200;
@@ -29,7 +29,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await receiver?.close();
-  await platform?.dispose();
 });
 
 const count = async (url: URL, counter: string) =>

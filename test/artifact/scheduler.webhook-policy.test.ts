@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { callAsAdmin, startBuiltPlatform, uniqueName } from "../support/platform.ts";
+import { callAsAdmin, startBuiltPlatform, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 
 /** Which webhook targets a job may have, in a deployed-like environment and in a local one. */
 let deployed: LocalPlatform;
 let allowList: LocalPlatform;
 let local: LocalPlatform;
+useBuiltPlatform((p) => (local = p));
 beforeAll(async () => {
-  [deployed, allowList, local] = await Promise.all([
+  [deployed, allowList] = await Promise.all([
     startBuiltPlatform({ env: { webhookAllowHttp: false } }),
     startBuiltPlatform({ env: { webhookAllowHttp: false, webhookAllowedHosts: ["hooks.example.com"] } }),
-    startBuiltPlatform(),
   ]);
 });
-afterAll(() => Promise.all([deployed, allowList, local].map((p) => p?.dispose())));
+afterAll(() => Promise.all([deployed, allowList].map((p) => p?.dispose())));
 
 const schedule = (platform: LocalPlatform, url: string) =>
   callAsAdmin(platform.url, `/api/schedulers/${uniqueName("hooks")}/jobs`, {

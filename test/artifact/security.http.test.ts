@@ -1,11 +1,11 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { adminHeaders, call, uniqueName, usePlatforms } from "../support/platform.ts";
+import { describe, expect, it } from "vitest";
+import { adminHeaders, call, uniqueName, useBuiltPlatform, usePlatforms } from "../support/platform.ts";
 
 const start = usePlatforms();
 
 let base: URL;
-beforeAll(async () => {
-  base = (await start()).url;
+useBuiltPlatform((platform) => {
+  base = platform.url;
 });
 
 async function counterAt(url: URL, name: string, value: number) {

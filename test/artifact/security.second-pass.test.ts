@@ -3,17 +3,17 @@ import { mkdtemp, readdir, stat } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { rateLimits } from "../../worker/manifest.ts";
-import { adminHeaders, call, uniqueName, usePlatforms } from "../support/platform.ts";
+import { adminHeaders, call, uniqueName, useBuiltPlatform, usePlatforms } from "../support/platform.ts";
 import { eventually } from "../support/wait.ts";
 
 const start = usePlatforms();
 
 let base: URL;
-beforeAll(async () => {
-  base = (await start()).url;
+useBuiltPlatform((platform) => {
+  base = platform.url;
 });
 
 const from = (ip: string) => ({ "cf-connecting-ip": ip });

@@ -1,13 +1,10 @@
 import * as esbuild from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
-import { startBuiltPlatform } from "../support/platform.ts";
+import { useBuiltPlatform } from "../support/platform.ts";
 
 let platform: LocalPlatform;
-beforeAll(async () => {
-  platform = await startBuiltPlatform();
-});
-afterAll(() => platform?.dispose());
+useBuiltPlatform((p) => (platform = p));
 
 describe("the web page in the built bundle", () => {
   it("serves a script that is valid JavaScript for a browser", async () => {

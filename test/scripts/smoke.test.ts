@@ -3,19 +3,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { runSmoke, SMOKE_PREFIX, SMOKE_SCHEDULER } from "../../scripts/lib/smoke.ts";
 import { resolveAdminToken } from "../../scripts/lib/smoke-token.ts";
-import { call, startBuiltPlatform, TEST_ADMIN_TOKEN } from "../support/platform.ts";
+import { call, startBuiltPlatform, TEST_ADMIN_TOKEN, useBuiltPlatform } from "../support/platform.ts";
 
 let healthy: LocalPlatform;
 let broken: LocalPlatform;
+useBuiltPlatform((p) => (healthy = p));
 beforeAll(async () => {
-  healthy = await startBuiltPlatform();
   // A real misconfigured deploy: /health answers, but every Durable Object route fails on the bad hint.
   broken = await startBuiltPlatform({ env: { locationHint: "mars" } });
 });
-afterAll(async () => {
-  await healthy?.dispose();
-  await broken?.dispose();
-});
+afterAll(() => broken?.dispose());
 
 describe("the smoke run's admin token", () => {
   const sources = (env: Record<string, string>, secret?: string, local: Record<string, string> = {}) => ({

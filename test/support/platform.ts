@@ -37,7 +37,7 @@ export async function startBuiltPlatform(
   });
 }
 
-/** The platform with the default settings that the files of one test process share (see useBuiltPlatform). */
+/** A platform that the files of one test process share, for one setting (see useBuiltPlatform). */
 interface SharedPlatform {
   started?: Promise<LocalPlatform> | undefined;
   users: number;
@@ -45,15 +45,25 @@ interface SharedPlatform {
 }
 // On globalThis: the node project runs its files in one process without isolation, and a file may reset the
 // module graph (vi.resetModules), which must not lose track of a running platform.
-const SHARED_PLATFORM = Symbol.for("do-platform.test.shared-platform");
-const sharedPlatform = (): SharedPlatform =>
-  ((globalThis as Record<symbol, SharedPlatform | undefined>)[SHARED_PLATFORM] ??= { users: 0 });
+const SHARED_PLATFORMS = Symbol.for("do-platform.test.shared-platforms");
+function sharedPlatform(setting: string): SharedPlatform {
+  const registry = globalThis as Record<symbol, Map<string, SharedPlatform> | undefined>;
+  const all = registry[SHARED_PLATFORMS] ?? new Map<string, SharedPlatform>();
+  registry[SHARED_PLATFORMS] = all;
+  let shared = all.get(setting);
+  if (!shared) {
+    shared = { users: 0 };
+    all.set(setting, shared);
+  }
+  return shared;
+}
 
 /**
- * For a test file: starts the built bundle before its tests (handing the platform to `ready`) and stops it after.
- * Files that ask for the default settings share one platform per test process instead (each start is a workerd
- * process and ~0.5 CPU s): their tests name their own objects, so what another file left behind is never theirs.
- * It is stopped 30 s after its last file unless another file of the process takes it over (a process's files are
+ * For a test file: the built bundle with these settings, started before its tests (handed to `ready`). Files that
+ * ask for the same settings (`env` only: no persisted state, no log handler) share one platform per test process
+ * (each start is a workerd process and ~0.3 CPU s): their tests name their own objects, so what another file left
+ * behind is never theirs. A file whose tests use up a rate limit starts its own (usePlatforms). A shared platform
+ * is stopped 30 s after its last file unless another file of the process takes it over (a process's files are
  * interleaved with files that start their own platforms), and in any case when the process exits (Miniflare stops
  * its workerd on exit and on SIGTERM, which is how vitest ends its workers).
  */
@@ -61,17 +71,18 @@ export function useBuiltPlatform(
   ready: (platform: LocalPlatform) => void,
   options: Parameters<typeof startBuiltPlatform>[0] = {},
 ): void {
-  const shareable = Object.keys(options).length === 0;
+  const shareable = Object.keys(options).every((key) => key === "env");
+  const setting = JSON.stringify(options.env ?? {});
   let platform: LocalPlatform | undefined;
   beforeAll(async () => {
     if (!shareable) {
       platform = await startBuiltPlatform(options);
     } else {
-      const shared = sharedPlatform();
+      const shared = sharedPlatform(setting);
       shared.users++;
       clearTimeout(shared.idle);
       if (!shared.started) {
-        const started = startBuiltPlatform();
+        const started = startBuiltPlatform(options);
         shared.started = started;
         started.catch(() => {
           if (shared.started === started) shared.started = undefined;
@@ -83,7 +94,7 @@ export function useBuiltPlatform(
   });
   afterAll(() => {
     if (!shareable) return platform?.dispose();
-    const shared = sharedPlatform();
+    const shared = sharedPlatform(setting);
     shared.users--;
     if (shared.users > 0) return;
     shared.idle = setTimeout(() => {

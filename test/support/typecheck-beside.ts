@@ -1,16 +1,19 @@
 import { spawn } from "node:child_process";
+import os from "node:os";
 import { ROOT } from "../../infra/build.ts";
 
 /**
  * Under `npm test` (npm sets npm_lifecycle_event), runs `npm run typecheck` beside the tests instead of before
- * them: tsc is one busy core for a few seconds (TypeScript 7) while test files start up and wait, so on two cores
- * the two overlap. The run fails (exit code 1, tsc's output printed) when the typecheck does, as it did when it ran
- * first. Plain
- * `vitest run` (a single file, the promotion gate) does not typecheck, as before.
+ * them, at the lowest scheduling priority: tsc (TypeScript 7, a few CPU seconds) then runs on the cycles the tests
+ * leave idle while they wait on workerd, timers and child processes, and never slows a test down. The run fails
+ * (exit code 1, tsc's output printed) when the typecheck does, as it did when it ran first. Plain `vitest run` (a
+ * single file, the promotion gate) does not typecheck, as before.
  */
 export default function setup() {
   if (process.env.npm_lifecycle_event !== "test") return;
   const child = spawn("npm", ["run", "-s", "typecheck"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // Inherited by what npm starts (the shell, tsc). Lowering one's own priority needs no privilege.
+  if (child.pid !== undefined) os.setPriority(child.pid, 19);
   let output = "";
   child.stdout.on("data", (c: Buffer) => (output += c));
   child.stderr.on("data", (c: Buffer) => (output += c));
