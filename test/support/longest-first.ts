@@ -16,11 +16,7 @@ const LONGEST = [
   "test/infra/wrangler-judge.test.ts", // 4-8 s: three wrangler processes
 ];
 
-/**
- * Longest first, and the in-runtime project's files back to back right behind the first long files: one pool slot
- * then takes them one after another in one workerd (each slot that takes one starts its own, ~5 s and 4 CPU s)
- * while the other slots run the long files.
- */
+/** The files of LONGEST first, in its order; every other file after them, in vitest's order. */
 export default class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
@@ -28,11 +24,7 @@ export default class LongestFirst extends BaseSequencer {
       const index = LONGEST.findIndex((file) => spec.moduleId.endsWith(file));
       return index === -1 ? LONGEST.length : index;
     };
-    const node = sorted.filter((spec) => spec.project.name !== "worker");
-    const inRuntime = sorted.filter((spec) => spec.project.name === "worker");
     // Array.prototype.sort is stable: files not listed keep vitest's order.
-    node.sort((a, b) => rank(a) - rank(b));
-    const beside = Math.max(1, Number(this.ctx.config.maxWorkers) - 1);
-    return [...node.slice(0, beside), ...inRuntime, ...node.slice(beside)];
+    return sorted.sort((a, b) => rank(a) - rank(b));
   }
 }
