@@ -15,8 +15,8 @@ export default defineConfig({
   test: {
     // Much of the test time is waiting (on workerd, on timers a test is about, on child processes), not computing:
     // vitest's default of one worker per core minus one ran every file in sequence on a two-core machine. All
-    // projects' files share these workers. Three on two cores: `npm test` took 70-73 s against 78 s with two (the
-    // same order, two runs each), with the longest files first (test/support/longest-first.ts).
+    // projects' files share these workers. Three on two cores, the longest files first (test/support/longest-first.ts):
+    // `npm test` took 75.3 and 68.5 s against 78.1 and 74.1 s with two (alternating runs, one clone, no cache).
     maxWorkers: 3,
     sequence: { sequencer: LongestFirst },
     projects: [
