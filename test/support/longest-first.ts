@@ -8,8 +8,8 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * A file missing here only starts later; this list is a schedule, not a test.
  */
 const LONGEST = [
-  "test/artifact/openapi.properties.test.ts", // 15 s: 1,000 generated requests, one after another
-  "test/artifact/scheduler.delivery.test.ts", // 15 s: jobs on real alarms, 1,000 due in one second
+  "test/artifact/openapi.properties.test.ts", // 15-20 s: 1,000 generated requests, one after another
+  "test/artifact/scheduler.delivery.test.ts", // 30 s: jobs on real alarms, 1,000 due in one second, 20 s ahead
   "test/scripts/promotion.test.ts", // 9-12 s: step-by-step promotions over local servers
   "test/artifact/security.http.test.ts", // 3-11 s: waits out a 10 s rate-limit window
   "test/artifact/chat-room.websocket.test.ts", // 8 s: 1,000 sockets in one room
