@@ -38,9 +38,9 @@ export interface WranglerConfig {
   readonly assets: {
     readonly directory: string;
     readonly binding: string;
-    readonly run_worker_first: boolean;
-    readonly html_handling: string;
-    readonly not_found_handling: string;
+    readonly run_worker_first: (typeof assetsRouting)["runWorkerFirst"];
+    readonly html_handling: (typeof assetsRouting)["htmlHandling"];
+    readonly not_found_handling: (typeof assetsRouting)["notFoundHandling"];
   };
   readonly vars: Readonly<Record<string, string>>;
 }

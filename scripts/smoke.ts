@@ -21,7 +21,6 @@ const cli = {
   positionals: { min: 1, max: 1 },
 } as const;
 const { values, positionals } = parseCli(cli);
-
 const timeoutMs = Number(values["timeout-ms"]);
 if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
   usageError(

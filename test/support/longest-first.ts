@@ -12,8 +12,8 @@ const LONGEST = [
   "test/artifact/scheduler.delivery.test.ts", // 30 s: jobs on real alarms, 1,000 due in one second, 20 s ahead
   "test/scripts/promotion.test.ts", // 9-12 s: step-by-step promotions over local servers
   "test/artifact/security.http.test.ts", // 3-11 s: waits out a 10 s rate-limit window
-  "test/artifact/chat-room.websocket.test.ts", // 8 s: 1,000 sockets in one room
-  "test/infra/wrangler-judge.test.ts", // 4-8 s: three wrangler processes
+  "test/artifact/chat-room.websocket.test.ts", // 7-13 s: 1,000 sockets in one room
+  "test/infra/wrangler-judge.test.ts", // 4-9 s: three wrangler processes
 ];
 
 /** The files of LONGEST first, in its order; every other file after them, in vitest's order. */
