@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -128,5 +129,21 @@ describe("the worker build", () => {
       /does not export Counter \(bound as COUNTER\), ChatRoom \(bound as CHAT_ROOM\), Scheduler \(bound as SCHEDULER\)/,
     );
     expect(() => assertBoundClassesExported(["ChatRoom", "Counter", "Scheduler", "default"])).not.toThrow();
+  });
+});
+
+describe("the test runs' kept build (test/support/build-once.ts)", () => {
+  it("writes back only the build's own files, not a scratch directory another test made and removed", async () => {
+    const dir = await tempDir();
+    const scratch = path.join(dir, ".scratch");
+    await mkdir(scratch);
+    await writeFile(path.join(scratch, "index.js"), "another build");
+    const first = await buildWorker({ outDir: dir });
+    await rm(scratch, { recursive: true });
+    const again = await buildWorker({ outDir: dir });
+    expect(again.buildId).toBe(first.buildId);
+    expect(existsSync(scratch)).toBe(false);
+    expect(await readFile(path.join(dir, "index.js"), "utf8")).toBe(first.content);
+    expect(existsSync(path.join(dir, "assets/openapi.json"))).toBe(true);
   });
 });

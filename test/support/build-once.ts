@@ -36,10 +36,17 @@ vi.mock(import("../../infra/build.ts"), async (importOriginal) => {
     const outDir = options.outDir ?? actual.DEFAULT_OUT_DIR;
     let kept = builds.get(outDir);
     if (!kept) {
-      // Every file of the build, the static assets under assets/ included, by path relative to outDir.
+      // Every file of the build, by path relative to outDir: the files directly in outDir (bundle, source map,
+      // record) and the static assets under assets/. Not other directories: a test may build into a scratch
+      // directory inside dist/ (it must be inside the repository) and remove it, and writing that back resurrected
+      // it, or failed when the removal ran at the same moment.
       const read = async () => {
-        const entries = await readdir(outDir, { recursive: true, withFileTypes: true });
-        const names = entries
+        const assetsDirectory = actual.assetsDirectoryOf(path.join(outDir, actual.BUNDLE_FILE));
+        const [top, assets] = await Promise.all([
+          readdir(outDir, { withFileTypes: true }),
+          readdir(assetsDirectory, { recursive: true, withFileTypes: true }),
+        ]);
+        const names = [...top, ...assets]
           .filter((entry) => entry.isFile() && !entry.name.endsWith(".tmp"))
           .map((entry) => path.relative(outDir, path.join(entry.parentPath, entry.name)));
         return Promise.all(
