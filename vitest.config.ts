@@ -15,9 +15,12 @@ export default defineConfig({
   test: {
     // Much of the test time is waiting (on workerd, on timers a test is about, on child processes), not computing:
     // vitest's default of one worker per core minus one ran every file in sequence on a two-core machine. All
-    // projects' files share these workers. Three on two cores, the longest files first (test/support/longest-first.ts):
-    // `npm test` took 75.3 and 68.5 s against 78.1 and 74.1 s with two (alternating runs, one clone, no cache).
-    maxWorkers: 3,
+    // projects' files share these workers, the longest files first (test/support/longest-first.ts). Four on two
+    // cores: two files can wait at once (the delivery test's 20 s lead, the security test's rate-limit window) while
+    // two compute. `npx vitest run` from a fresh state (no dist/, no cache), three clones taking turns: three workers
+    // 58.1, 48.5, 42.6, 49.0, 58.3 and 50.1 s; four 51.1, 44.3, 43.8, 41.1, 44.2 and 43.8 s; five 38.3, 46.6, 45.6
+    // and 59.9 s.
+    maxWorkers: 4,
     sequence: { sequencer: LongestFirst },
     projects: [
       {
