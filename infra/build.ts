@@ -6,6 +6,7 @@ import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { durableObjects, lastLegacyTag, staticAssets } from "../worker/manifest.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { pageAssets } from "./page-assets.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_OUT_DIR = path.join(ROOT, "dist");
@@ -58,40 +59,6 @@ export class BuildError extends Error {
   override readonly name = "BuildError";
 }
 
-/**
- * The page's script and stylesheet are kept readable in worker/web/ as strings, which esbuild's minifier cannot
- * see into. This plugin loads each of those modules, minifies its string with esbuild itself (the same minifier, so
- * the same browsers are served) and bundles the result instead: about 1 KiB less gzip (issue 12).
- */
-const PAGE_ASSETS: Record<string, { exportName: string; loader: "js" | "css" }> = {
-  "worker/web/script.ts": { exportName: "PAGE_SCRIPT", loader: "js" },
-  "worker/web/style.ts": { exportName: "PAGE_STYLE", loader: "css" },
-};
-
-const minifyPageAssets: esbuild.Plugin = {
-  name: "minify-page-assets",
-  setup(build) {
-    build.onLoad({ filter: /[\\/]worker[\\/]web[\\/](script|style)\.ts$/ }, async (args) => {
-      const asset = PAGE_ASSETS[path.relative(ROOT, args.path).split(path.sep).join("/")];
-      if (!asset) return undefined;
-      // Evaluated as plain JavaScript (a data: URL), so this works under any TypeScript loader or none (Pulumi's).
-      const js = await esbuild.transform(await readFile(args.path, "utf8"), { loader: "ts", format: "esm" });
-      const url = `data:text/javascript;base64,${Buffer.from(js.code).toString("base64")}`;
-      const module = (await import(url)) as Record<string, unknown>;
-      const source = module[asset.exportName];
-      if (typeof source !== "string")
-        throw new Error(`${args.path} does not export ${asset.exportName} as a string`);
-      const { code } = await esbuild.transform(source, {
-        loader: asset.loader,
-        minify: true,
-        ...(asset.loader === "js" ? { format: "esm" as const } : {}),
-        legalComments: "none",
-      });
-      return { contents: `export const ${asset.exportName} = ${JSON.stringify(code.trim())};`, loader: "js" };
-    });
-  },
-};
-
 /** esbuild options for workerd, shared so every build of the worker is the same build. */
 export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafile: true; write: false } {
   return {
@@ -113,17 +80,16 @@ export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafil
     metafile: true,
     write: false,
     logLevel: "silent",
-    plugins: [minifyPageAssets],
   };
 }
 
 /**
- * The static assets of a build, generated from the tree: the OpenAPI document (infra/openapi.ts), as the bytes the
- * worker serves. Paths are relative to the assets directory.
+ * The static assets of a build, generated from the tree: the OpenAPI document (infra/openapi.ts) and the web page
+ * (infra/page-assets.ts), as the bytes the worker serves. Paths are relative to the assets directory.
  */
 export async function generateAssets(): Promise<Map<string, Uint8Array>> {
-  const document = JSON.stringify(await buildOpenApiDocument());
-  return new Map([[staticAssets.files.openapi, Buffer.from(document, "utf8")]]);
+  const [document, page] = await Promise.all([buildOpenApiDocument(), pageAssets()]);
+  return new Map([[staticAssets.files.openapi, Buffer.from(JSON.stringify(document), "utf8")], ...page]);
 }
 
 /**

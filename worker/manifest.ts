@@ -150,8 +150,9 @@ export interface StaticAssetsDeclaration {
 export const staticAssets = {
   binding: "ASSETS",
   directory: "assets",
-  files: { openapi: "openapi.json" },
-  description: "The OpenAPI document (issue 17): served at GET /openapi.json, 0 bytes in the bundle.",
+  files: { openapi: "openapi.json", page: "index.html", script: "app.js", style: "app.css" },
+  description:
+    "The OpenAPI document (issue 17) and the web page with its script and stylesheet (issue 12): 0 bytes in the bundle.",
 } as const satisfies StaticAssetsDeclaration;
 
 /**

@@ -48,10 +48,14 @@ describe("the worker build", () => {
     const dir = await tempDir();
     const build = await buildWorker({ outDir: dir });
     const bytes = await readFile(path.join(dir, "index.js"));
-    const document = await readFile(path.join(dir, "assets/openapi.json"));
     const record = JSON.parse(await readFile(path.join(dir, "build.json"), "utf8"));
     const bundleSha256 = sha256(bytes);
-    const assets = [{ path: "openapi.json", sha256: sha256(document), size: document.byteLength }];
+    const assets = await Promise.all(
+      ["app.css", "app.js", "index.html", "openapi.json"].map(async (file) => {
+        const contents = await readFile(path.join(dir, "assets", file));
+        return { path: file, sha256: sha256(contents), size: contents.byteLength };
+      }),
+    );
     expect(record).toEqual({
       buildId: buildIdOf(bundleSha256, assets),
       bundleSha256,
@@ -84,9 +88,10 @@ describe("the worker build", () => {
   it("changes the build id when only the document changes, not the bundle", async () => {
     const [a, b] = [await tempDir(), await tempDir()];
     const generated = await generateAssets();
-    const [[file, bytes]] = [...generated] as [[string, Uint8Array]];
-    const doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    const file = "openapi.json";
+    const doc = JSON.parse(Buffer.from(generated.get(file)!).toString("utf8"));
     const changed = new Map([
+      ...generated,
       [file, Buffer.from(JSON.stringify({ ...doc, info: { ...doc.info, title: "Changed" } }))],
     ]);
     const first = await buildWorker({ outDir: a });

@@ -1,16 +1,16 @@
 /**
  * `GET /app.js`: the page's behaviour, a small ES module for current browsers, no framework. Every API error is
  * shown to the person (the contract's `{"error":{"code","message"}}`), and text from the server is only ever set
- * with `textContent`, never parsed as HTML.
+ * with `textContent`, never parsed as HTML. A static asset: the build minifies it (infra/page-assets.ts).
  */
-export const PAGE_SCRIPT = `const $ = (id) => document.getElementById(id);
+const $ = (id) => document.getElementById(id);
 const seg = encodeURIComponent;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const USER = /^[A-Za-z0-9_.-]{1,32}$/;
 
 async function api(method, path, body, token) {
   const init = { method, headers: {} };
-  if (token) init.headers.authorization = "Bearer " + token;
+  if (token) init.headers.authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -26,7 +26,7 @@ async function api(method, path, body, token) {
   try {
     data = JSON.parse(text);
   } catch {}
-  if (!res.ok) throw apiError(res, data && data.error);
+  if (!res.ok) throw apiError(res, data?.error);
   return data;
 }
 
@@ -35,20 +35,21 @@ async function api(method, path, body, token) {
  * what to do for the errors a person can act on. The machine code stays available as the alert's title.
  */
 function apiError(res, e) {
-  let text = e && e.message ? e.message : "The server answered with an error (HTTP " + res.status + ").";
+  let text = e?.message ? e.message : `The server answered with an error (HTTP ${res.status}).`;
   if (res.status === 401) text += " Paste this environment's admin token (npm run dev prints it).";
   else if (res.status === 429) {
     const wait = res.headers.get("retry-after");
-    text += wait ? " Try again in " + wait + " seconds." : " Try again shortly.";
-  } else if (res.status >= 500) text = "The server failed to answer (HTTP " + res.status + "). Try again; if it persists, check the logs.";
+    text += wait ? ` Try again in ${wait} seconds.` : " Try again shortly.";
+  } else if (res.status >= 500)
+    text = `The server failed to answer (HTTP ${res.status}). Try again; if it persists, check the logs.`;
   const error = new Error(text);
-  error.code = e ? e.code : "http_" + res.status;
+  error.code = e ? e.code : `http_${res.status}`;
   return error;
 }
 
 function showError(el, error) {
   el.textContent = error ? error.message : "";
-  el.title = error && error.code ? "error code: " + error.code : "";
+  el.title = error?.code ? `error code: ${error.code}` : "";
   el.hidden = !error;
 }
 
@@ -72,15 +73,24 @@ const when = (at) => {
 
 // Health: what runs here.
 api("GET", "/health").then(
-  (h) => { $("health").textContent = h.environment + " · build " + String(h.buildId).slice(0, 12) + " · version " + String(h.versionId).slice(0, 8); },
-  (e) => { $("health").textContent = "Health check failed: " + e.message; },
+  (h) => {
+    $("health").textContent =
+      h.environment +
+      " · build " +
+      String(h.buildId).slice(0, 12) +
+      " · version " +
+      String(h.versionId).slice(0, 8);
+  },
+  (e) => {
+    $("health").textContent = `Health check failed: ${e.message}`;
+  },
 );
 
 // Counter
 const counterName = () => $("counter-name").value.trim();
 async function counter(method, suffix) {
   try {
-    const r = await api(method, "/api/counters/" + seg(counterName()) + suffix);
+    const r = await api(method, `/api/counters/${seg(counterName())}${suffix}`);
     $("counter-value").textContent = String(r.count);
   } catch (error) {
     // A count left from another name or an earlier answer would read as this counter's: clear it.
@@ -92,7 +102,9 @@ $("counter-form").addEventListener("submit", (e) => {
   e.preventDefault();
   guarded($("counter-error"), e.submitter, () => counter("POST", "/increment"));
 });
-$("counter-read").addEventListener("click", (e) => guarded($("counter-error"), e.currentTarget, () => counter("GET", "")));
+$("counter-read").addEventListener("click", (e) =>
+  guarded($("counter-error"), e.currentTarget, () => counter("GET", "")),
+);
 guarded($("counter-error"), null, () => counter("GET", ""));
 
 // Chat
@@ -142,7 +154,7 @@ function showMembers() {
   const names = [...members].sort();
   const more = memberCount - names.length;
   $("chat-members").textContent =
-    (names.length ? names.join(", ") : "none") + (more > 0 ? " and " + more + " more" : "");
+    (names.length ? names.join(", ") : "none") + (more > 0 ? ` and ${more} more` : "");
 }
 function setMembers(list, count) {
   members = new Set(list);
@@ -153,14 +165,16 @@ function setMembers(list, count) {
 /** After a presence frame that could not name everyone, read the first page of members again (spread out). */
 function refreshMembers(room) {
   setTimeout(() => {
-    api("GET", "/api/rooms/" + seg(room) + "/members").then(
-      (page) => { if (socket) setMembers(page.members, page.count); },
+    api("GET", `/api/rooms/${seg(room)}/members`).then(
+      (page) => {
+        if (socket) setMembers(page.members, page.count);
+      },
       () => {},
     );
   }, Math.random() * 2000);
 }
 
-const keyName = (room, user) => "chat-resume:" + room + ":" + user;
+const keyName = (room, user) => `chat-resume:${room}:${user}`;
 
 function onFrame(event) {
   let f;
@@ -177,7 +191,7 @@ function onFrame(event) {
     chatLog.replaceChildren();
     for (const m of f.history) addMessage(m);
     setMembers(f.members, f.count);
-    setConnected(true, "Connected to " + room + " as " + f.you + ".");
+    setConnected(true, `Connected to ${room} as ${f.you}.`);
     $("chat-text").focus();
   } else if (f.type === "message") {
     addMessage(f);
@@ -187,11 +201,11 @@ function onFrame(event) {
     memberCount = f.count;
     showMembers();
     const joined = f.joined.filter((u) => u !== me);
-    if (joined.length) addLine("event", [["span", joined.join(", ") + " joined"]]);
-    if (f.left.length) addLine("event", [["span", f.left.join(", ") + " left"]]);
+    if (joined.length) addLine("event", [["span", `${joined.join(", ")} joined`]]);
+    if (f.left.length) addLine("event", [["span", `${f.left.join(", ")} left`]]);
     if (f.truncated) refreshMembers(room);
   } else if (f.type === "error") {
-    showError(chatError, new Error(f.message + " (" + f.code + ")"));
+    showError(chatError, new Error(`${f.message} (${f.code})`));
   }
 }
 
@@ -203,8 +217,8 @@ $("join-form").addEventListener("submit", (e) => {
     if (!NAME.test(room)) throw new Error("The room name must be 1-64 characters of A-Z a-z 0-9 _ - .");
     if (!USER.test(user)) throw new Error("Your name must be 1-32 characters of A-Z a-z 0-9 _ - .");
     // A browser cannot read why a WebSocket upgrade failed, so ask the API about the room first: its errors show.
-    await api("GET", "/api/rooms/" + seg(room) + "/messages?limit=1");
-    const url = new URL("/api/rooms/" + seg(room) + "/ws", location.href);
+    await api("GET", `/api/rooms/${seg(room)}/messages?limit=1`);
+    const url = new URL(`/api/rooms/${seg(room)}/ws`, location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("user", user);
     const resumeKey = sessionStorage.getItem(keyName(room, user));
@@ -221,9 +235,12 @@ $("join-form").addEventListener("submit", (e) => {
     ws.addEventListener("close", (c) => {
       clearInterval(heartbeat);
       if (socket === ws) socket = null;
-      setConnected(false, opened ? "Disconnected (code " + c.code + ")." : "Not connected.");
+      setConnected(false, opened ? `Disconnected (code ${c.code}).` : "Not connected.");
       if (!opened) {
-        showError(chatError, new Error("Could not connect to the room: it may be full, or someone here already uses that name."));
+        showError(
+          chatError,
+          new Error("Could not connect to the room: it may be full, or someone here already uses that name."),
+        );
       }
     });
   });
@@ -253,13 +270,15 @@ const schedulerName = () => $("job-scheduler").value.trim();
 const token = () => $("job-token").value.trim();
 
 function describeAction(a) {
-  if (a.type === "counter.increment") return "counter " + a.counter + " +" + (a.by ?? 1);
+  if (a.type === "counter.increment") return `counter ${a.counter} +${a.by ?? 1}`;
   if (a.type === "webhook") {
     let host = a.url;
-    try { host = new URL(a.url).host; } catch {}
-    return "webhook " + (a.method || "POST") + " " + host;
+    try {
+      host = new URL(a.url).host;
+    } catch {}
+    return `webhook ${a.method || "POST"} ${host}`;
   }
-  if (a.type === "chat.post") return "chat message to " + a.room;
+  if (a.type === "chat.post") return `chat message to ${a.room}`;
   return a.type;
 }
 
@@ -274,8 +293,12 @@ function cell(row, label, text, cls) {
 
 function renderJobs(scheduler, jobs, counts) {
   // Pending jobs first, soonest first; then finished ones, most recent first.
-  const pending = jobs.filter((j) => j.status === "scheduled").sort((a, b) => String(a.nextRunAt).localeCompare(String(b.nextRunAt)));
-  const done = jobs.filter((j) => j.status !== "scheduled").sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
+  const pending = jobs
+    .filter((j) => j.status === "scheduled")
+    .sort((a, b) => String(a.nextRunAt).localeCompare(String(b.nextRunAt)));
+  const done = jobs
+    .filter((j) => j.status !== "scheduled")
+    .sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
   const shown = [...pending, ...done].slice(0, SHOWN);
   const rows = shown.map((j) => {
     const tr = document.createElement("tr");
@@ -283,7 +306,7 @@ function renderJobs(scheduler, jobs, counts) {
     const id = cell(tr, "Job", j.id.slice(0, 8), "mono");
     id.title = j.id;
     cell(tr, "Action", describeAction(j.action));
-    cell(tr, "Status", j.status, "status status-" + j.status);
+    cell(tr, "Status", j.status, `status status-${j.status}`);
     cell(tr, "Next run", j.nextRunAt == null ? "—" : when(j.nextRunAt), "next-run");
     cell(tr, "Last error", j.lastError || "—", j.lastError ? "last-error" : "");
     const actions = cell(tr, "", "");
@@ -292,7 +315,7 @@ function renderJobs(scheduler, jobs, counts) {
       b.type = "button";
       b.className = "secondary small";
       b.textContent = "Cancel";
-      b.setAttribute("aria-label", "Cancel job " + j.id.slice(0, 8));
+      b.setAttribute("aria-label", `Cancel job ${j.id.slice(0, 8)}`);
       b.addEventListener("click", () => guarded(jobError, b, () => cancelJob(scheduler, j.id)));
       actions.append(b);
     }
@@ -300,22 +323,32 @@ function renderJobs(scheduler, jobs, counts) {
   });
   $("jobs-body").replaceChildren(...rows);
   const total = Object.values(counts).reduce((n, c) => n + c, 0);
-  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => n + " " + s);
-  $("jobs-summary").textContent = total === 0
-    ? "Scheduler " + scheduler + " has no jobs yet."
-    : "Scheduler " + scheduler + ": " + parts.join(", ") + (total > shown.length ? " (showing " + shown.length + ")" : "") + " · updated " + new Date().toLocaleTimeString();
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+  $("jobs-summary").textContent =
+    total === 0
+      ? `Scheduler ${scheduler} has no jobs yet.`
+      : "Scheduler " +
+        scheduler +
+        ": " +
+        parts.join(", ") +
+        (total > shown.length ? ` (showing ${shown.length})` : "") +
+        " · updated " +
+        new Date().toLocaleTimeString();
 }
 
 async function loadJobs() {
   const scheduler = schedulerName();
-  if (!NAME.test(scheduler)) throw new Error("The scheduler name must be 1-64 characters of A-Z a-z 0-9 _ - .");
+  if (!NAME.test(scheduler))
+    throw new Error("The scheduler name must be 1-64 characters of A-Z a-z 0-9 _ - .");
   if (scheduler !== shownScheduler) {
     $("jobs-body").replaceChildren();
-    $("jobs-summary").textContent = "Loading jobs of " + scheduler + "…";
+    $("jobs-summary").textContent = `Loading jobs of ${scheduler}…`;
     shownScheduler = scheduler;
   }
-  const path = "/api/schedulers/" + seg(scheduler);
-  const [list, stats] = await Promise.all([api("GET", path + "/jobs?limit=1000"), api("GET", path)]);
+  const path = `/api/schedulers/${seg(scheduler)}`;
+  const [list, stats] = await Promise.all([api("GET", `${path}/jobs?limit=1000`), api("GET", path)]);
   if (scheduler === schedulerName()) renderJobs(scheduler, list.jobs, stats.jobs);
 }
 
@@ -334,7 +367,7 @@ async function refresh() {
 
 async function cancelJob(scheduler, id) {
   if (!token()) throw new Error("Paste the admin token above to cancel a job.");
-  await api("DELETE", "/api/schedulers/" + seg(scheduler) + "/jobs/" + seg(id), undefined, token());
+  await api("DELETE", `/api/schedulers/${seg(scheduler)}/jobs/${seg(id)}`, undefined, token());
   await refresh();
 }
 
@@ -344,8 +377,12 @@ $("job-form").addEventListener("submit", (e) => {
     const scheduler = schedulerName();
     if (!token()) throw new Error("Paste the admin token to schedule a job.");
     const delayMs = Math.round(Number($("job-delay").value) * 1000);
-    const action = { type: "counter.increment", counter: $("job-counter").value.trim(), by: Number($("job-by").value) };
-    await api("POST", "/api/schedulers/" + seg(scheduler) + "/jobs", { delayMs, action }, token());
+    const action = {
+      type: "counter.increment",
+      counter: $("job-counter").value.trim(),
+      by: Number($("job-by").value),
+    };
+    await api("POST", `/api/schedulers/${seg(scheduler)}/jobs`, { delayMs, action }, token());
     await refresh();
   });
 });
@@ -369,4 +406,3 @@ autoRefresh();
 setInterval(() => {
   if (document.visibilityState === "visible" && NAME.test(schedulerName())) autoRefresh();
 }, REFRESH_MS);
-`;
