@@ -160,6 +160,37 @@ async function health(ctx: Ctx): Promise<string> {
   return `${res.body.environment} runs build ${String(res.body.buildId).slice(0, 12)}, migrations ${res.body.migrationTag}`;
 }
 
+/**
+ * The page and its two files: a version uploaded without its static assets answers /health and the API but not
+ * these (404), so they are checked by status, type and version (the ETag is the build id /health reports).
+ */
+async function page(ctx: Ctx): Promise<string> {
+  const health = await typed(ctx, "GET /health", (api) => api.health.$get());
+  expectStatus("GET /health", health, 200);
+  const etag = `"${health.body.buildId}"`;
+  let bytes = 0;
+  for (const [path, type] of [
+    ["/", "text/html"],
+    ["/app.js", "text/javascript"],
+    ["/app.css", "text/css"],
+  ] as const) {
+    const url = new URL(path, ctx.url);
+    const res = await sendWith(ctx, url).catch((error: Error) =>
+      fail(`GET ${url.href} did not answer: ${error.message}`),
+    );
+    const text = await res.text();
+    if (res.status !== 200) fail(`GET ${path} answered ${res.status} (expected 200): ${text.slice(0, 200)}`);
+    const contentType = res.headers.get("content-type") ?? "";
+    if (!contentType.startsWith(type))
+      fail(`GET ${path} answered ${contentType || "no type"}, expected ${type}`);
+    if (res.headers.get("etag") !== etag) {
+      fail(`GET ${path} answered ETag ${res.headers.get("etag")}, expected the build id ${etag}`);
+    }
+    bytes += text.length;
+  }
+  return `/, /app.js and /app.css answer 200 with the build id as ETag (${(bytes / 1024).toFixed(1)} KiB)`;
+}
+
 async function counter(ctx: Ctx): Promise<string> {
   const name = `${SMOKE_PREFIX}${ctx.runId}`;
   ctx.undo.push({ what: `counter ${name}`, run: () => resetCounter(ctx, name) });
@@ -293,6 +324,7 @@ async function cleanUp(ctx: Ctx): Promise<string> {
 
 const CHECKS: readonly { name: string; run: (ctx: Ctx) => Promise<string> }[] = [
   { name: "health", run: health },
+  { name: "page", run: page },
   { name: "counter round trip", run: counter },
   { name: "chat round trip", run: chat },
   { name: "scheduled job", run: scheduledJob },

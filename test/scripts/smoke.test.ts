@@ -1,6 +1,9 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
+import { buildWorker, DEFAULT_OUT_DIR, generateAssets } from "../../infra/build.ts";
+import { type LocalPlatform, startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { runSmoke, SMOKE_PREFIX, SMOKE_SCHEDULER } from "../../scripts/lib/smoke.ts";
 import { resolveAdminToken } from "../../scripts/lib/smoke-token.ts";
 import { call, startBuiltPlatform, TEST_ADMIN_TOKEN, useBuiltPlatform } from "../support/platform.ts";
@@ -53,7 +56,14 @@ describe("npm run smoke against a real local environment", () => {
     });
     expect(report.results.filter((r) => !r.ok)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(seen).toEqual(["health", "counter round trip", "chat round trip", "scheduled job", "clean up"]);
+    expect(seen).toEqual([
+      "health",
+      "page",
+      "counter round trip",
+      "chat round trip",
+      "scheduled job",
+      "clean up",
+    ]);
   });
 
   it("cleans up after itself: its counters read 0 again and no job of it is pending", async () => {
@@ -94,6 +104,34 @@ describe("npm run smoke against a real local environment", () => {
     const counter = report.results.find((r) => r.check === "counter round trip");
     expect(counter).toMatchObject({ ok: false });
     expect(counter!.detail).toMatch(/answered 500 \(expected 200\): internal_error/);
+  });
+
+  it("fails when the version was uploaded without its page, and names the file", async () => {
+    // A build whose static assets are the document alone: /health and the API answer, the page does not. Inside
+    // dist/, like every build workerd loads (it refuses a module path that leaves the directory it starts in).
+    await mkdir(DEFAULT_OUT_DIR, { recursive: true });
+    const outDir = await mkdtemp(path.join(DEFAULT_OUT_DIR, ".no-page-"));
+    const generated = await generateAssets();
+    const build = await buildWorker({
+      outDir,
+      assets: new Map([["openapi.json", generated.get("openapi.json")!]]),
+    });
+    const withoutPage = await startLocalPlatform({
+      bundlePath: build.bundlePath,
+      env: { environment: "test", buildId: build.buildId, adminToken: TEST_ADMIN_TOKEN },
+    });
+    try {
+      const report = await runSmoke({ url: withoutPage.url, adminToken: TEST_ADMIN_TOKEN });
+      expect(report.results.find((r) => r.check === "health")).toMatchObject({ ok: true });
+      expect(report.results.find((r) => r.check === "counter round trip")).toMatchObject({ ok: true });
+      const page = report.results.find((r) => r.check === "page");
+      expect(page).toMatchObject({ ok: false });
+      expect(page!.detail).toMatch(/^GET \/ answered 404 \(expected 200\): .*no static asset index\.html/);
+      expect(report.ok).toBe(false);
+    } finally {
+      await withoutPage.dispose();
+      await rm(outDir, { recursive: true, force: true });
+    }
   });
 
   it("fails on an unreachable URL with a clear message", async () => {

@@ -16,7 +16,10 @@ describe("the web page without a build", () => {
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(await res.json()).toEqual({
-        error: { code: "not_found", message: expect.stringContaining(`npm run build\`: it has no ${file}`) },
+        error: {
+          code: "not_found",
+          message: expect.stringContaining(`no static asset ${file}: it was not built by \`npm run build\``),
+        },
       });
     }
   });

@@ -20,7 +20,7 @@ export async function fetchStaticAsset(c: Context<AppEnv>, file: StaticAssetFile
     throw new ApiError(
       404,
       "not_found",
-      `This worker was not built by \`npm run build\`: it has no ${file}.`,
+      `This version has no static asset ${file}: it was not built by \`npm run build\`, or uploaded without its assets.`,
     );
   }
   return asset;
