@@ -122,7 +122,7 @@ describe("a build whose static assets have no document", () => {
       expect(res.status).toBe(404);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(await res.json()).toEqual({
-        error: { code: "not_found", message: expect.stringContaining("no API document") },
+        error: { code: "not_found", message: expect.stringContaining("no static asset openapi.json") },
       });
     } finally {
       await platform.dispose();
