@@ -4,8 +4,25 @@ import * as v from "valibot";
 import { ApiError } from "./errors.ts";
 import { JSON_CONTENT_TYPE, unsupportedMediaType } from "./json-only.ts";
 
+/**
+ * valibot's object and variant schemas take an array for an object (`[]` would pass as `{}`): this one refuses it
+ * (`Invalid input: expected object, received array`) and is otherwise the same schema, so the same type and the
+ * same JSON Schema (it inherits everything but `~run`).
+ */
+export function refuseArrays<S extends v.GenericSchema>(schema: S): S {
+  return Object.create(schema, {
+    "~run": {
+      value(this: S, dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
+        if (!Array.isArray(dataset.value)) return schema["~run"](dataset, config);
+        v._addIssue(this, "type", dataset, config);
+        return dataset;
+      },
+    },
+  });
+}
+
 /** What the received value is, in the words of the messages below (`array`, not `object`, for `[]`). */
-function typeName(value: unknown): string {
+export function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   return typeof value;
@@ -49,19 +66,21 @@ export function defaultMessage(issue: v.BaseIssue<unknown>): string {
 v.setGlobalMessage(defaultMessage);
 
 /**
- * `v.strictObject` with the API's words for its key issues: an unknown key is `Unrecognized key: "x"` (said of the
+ * `v.strictObject` that refuses arrays, with the API's words for its key issues: an unknown key is `Unrecognized key: "x"` (said of the
  * object, see `describeIssues`), and a missing one gets what the field's own schema says of `undefined`, so a
  * field's custom message covers its absence too (`url: must be an absolute URL`).
  */
 export function strictObject<const Entries extends v.ObjectEntries>(
   entries: Entries,
 ): v.StrictObjectSchema<Entries, v.ErrorMessage<v.StrictObjectIssue>> {
-  return v.strictObject(entries, (issue) => {
-    const key = issue.path?.at(-1)?.key;
-    if (issue.expected === "never") return `Unrecognized key: ${JSON.stringify(key)}`;
-    const field = typeof key === "string" && Object.hasOwn(entries, key) ? entries[key] : undefined;
-    return (field && v.safeParse(field, undefined).issues?.[0]?.message) ?? defaultMessage(issue);
-  });
+  return refuseArrays(
+    v.strictObject(entries, (issue) => {
+      const key = issue.path?.at(-1)?.key;
+      if (issue.expected === "never") return `Unrecognized key: ${JSON.stringify(key)}`;
+      const field = typeof key === "string" && Object.hasOwn(entries, key) ? entries[key] : undefined;
+      return (field && v.safeParse(field, undefined).issues?.[0]?.message) ?? defaultMessage(issue);
+    }),
+  );
 }
 
 /** An integer within ±(2^53-1), which is what JSON numbers carry exactly. */

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { Env } from "../env.ts";
-import { defaultMessage, describeIssues } from "../http/validation.ts";
+import { defaultMessage, describeIssues, refuseArrays } from "../http/validation.ts";
 import { actions } from "./actions/index.ts";
 import { type ActionContext, PermanentActionError } from "./actions/types.ts";
 import { MAX_ACTION_BYTES } from "./limits.ts";
@@ -14,11 +14,13 @@ type Schemas = SchemasOf<typeof actions>;
 export const ACTION_TYPES: readonly string[] = actions.map((action) => action.type);
 
 /** The `action` of a job body: one of the registry's schemas, chosen by `type`. */
-export const actionSchema = v.variant(
-  "type",
-  actions.map((action) => action.schema) as unknown as Schemas,
-  // The issue of an unknown or missing `type` has a path (to `type`); one of a value that is no object has none.
-  (issue) => (issue.path ? `must be one of ${ACTION_TYPES.join(", ")}` : defaultMessage(issue)),
+export const actionSchema = refuseArrays(
+  v.variant(
+    "type",
+    actions.map((action) => action.schema) as unknown as Schemas,
+    // The issue of an unknown or missing `type` has a path (to `type`); one of a value that is no object has none.
+    (issue) => (issue.path ? `must be one of ${ACTION_TYPES.join(", ")}` : defaultMessage(issue)),
+  ),
 );
 
 /** A validated action as a job stores it (defaults filled in). */

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { intBetween, jsonValue } from "../../http/validation.ts";
+import { intBetween, jsonValue, typeName } from "../../http/validation.ts";
 import { ACTION_DEADLINE_MS } from "../limits.ts";
 import { redactUrl } from "../redact.ts";
 import { describeFetchFailure, edgeStatusMeaning } from "./fetch-failure.ts";
@@ -34,6 +34,8 @@ const unsafeKey = (value: unknown) =>
   value && typeof value === "object" ? UNSAFE_KEYS.find((key) => Object.hasOwn(value, key)) : undefined;
 
 const urlError = "must be an absolute URL";
+const headersError = (issue: v.BaseIssue<unknown>) =>
+  `Invalid input: expected record, received ${typeName(issue.input)}`;
 
 /**
  * `{"type":"webhook","url","method"?,"headers"?,"body"?,"timeoutMs"?}`: one HTTP call per attempt. A string body is
@@ -47,6 +49,8 @@ export const webhook = defineAction({
     headers: v.optional(
       v.pipe(
         v.unknown(),
+        // valibot's record takes an array for an empty object.
+        v.check((value) => !Array.isArray(value), headersError),
         v.check(
           (value) => unsafeKey(value) === undefined,
           (issue) => `${unsafeKey(issue.input)} is not a header name a job can use`,
@@ -58,6 +62,7 @@ export const webhook = defineAction({
             v.maxLength(MAX_HEADER_VALUE_CHARS),
             v.check(isHeaderValue, "must be a header value without control characters"),
           ),
+          headersError,
         ),
         v.maxEntries(MAX_HEADERS, `at most ${MAX_HEADERS} headers`),
       ),
