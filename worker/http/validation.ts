@@ -63,12 +63,14 @@ export function defaultMessage(issue: v.BaseIssue<unknown>): string {
   return "Invalid input";
 }
 
+// For every parse (bodies, frames, stored actions), as zod's `z.config(en())` was: valibot's own default messages
+// quote the received value ("Expected number but received \"1000\"").
 v.setGlobalMessage(defaultMessage);
 
 /**
- * `v.strictObject` that refuses arrays, with the API's words for its key issues: an unknown key is `Unrecognized key: "x"` (said of the
- * object, see `describeIssues`), and a missing one gets what the field's own schema says of `undefined`, so a
- * field's custom message covers its absence too (`url: must be an absolute URL`).
+ * `v.strictObject` that refuses arrays, with the API's words for its key issues: an unknown key is
+ * `Unrecognized key: "x"` (said of the object, see `describeIssues`), and a missing one gets what the field's own
+ * schema says of `undefined`, so a field's custom message covers its absence too (`url: must be an absolute URL`).
  */
 export function strictObject<const Entries extends v.ObjectEntries>(
   entries: Entries,

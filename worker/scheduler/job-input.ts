@@ -11,8 +11,13 @@ const runAtError =
  * An ISO 8601 date and time with seconds and a zone (`Z` or `±hh:mm`), a real calendar date: exactly what the API
  * has always accepted (zod's `iso.datetime({ offset: true })`), and what `Date.parse` reads the same everywhere.
  */
-const ISO_DATE_TIME =
-  /^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$/;
+const LEAP_DAY = String.raw`(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29`;
+const LONG_MONTH_DAY = String.raw`(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])`;
+const SHORT_MONTH_DAY = String.raw`(?:0[469]|11)-(?:0[1-9]|[12]\d|30)`;
+const FEBRUARY_DAY = String.raw`02-(?:0[1-9]|1\d|2[0-8])`;
+const OTHER_DAY = String.raw`\d{4}-(?:${LONG_MONTH_DAY}|${SHORT_MONTH_DAY}|${FEBRUARY_DAY})`;
+const TIME = String.raw`(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)`;
+const ISO_DATE_TIME = new RegExp(`^(?:${LEAP_DAY}|${OTHER_DAY})T${TIME}$`);
 
 const TIMINGS = ["runAt", "delayMs", "everyMs", "cron"] as const;
 
