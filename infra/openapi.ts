@@ -1,12 +1,14 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import * as z from "zod/mini";
+import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
+import type * as v from "valibot";
 import { componentNames, type RouteContract } from "../worker/http/contract.ts";
+import { jsonValue } from "../worker/http/validation.ts";
 
 /**
  * Builds the OpenAPI 3.1 document from the contracts every router file exports (`contract()`, see
- * worker/http/contract.ts). zod 4 converts the schemas itself (`z.toJSONSchema`, JSON Schema 2020-12, which is
+ * worker/http/contract.ts). `@valibot/to-json-schema` converts the valibot schemas (JSON Schema 2020-12, which is
  * OpenAPI 3.1's dialect), so the request schemas the handlers validate with are the document's schemas.
  * Runs in Node at build time only.
  */
@@ -31,51 +33,76 @@ type Json = Record<string, unknown>;
 /** Named schemas met while converting (see `component` in worker/http/contract.ts), by name and direction. */
 type Components = Map<string, Json>;
 
-function jsonSchema(schema: z.ZodMiniType, io: "input" | "output", components: Components): Json {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+const JSON_REF = { $ref: "#/components/schemas/Json" };
+
+/**
+ * Schemas valibot cannot convert (a custom check), with the JSON Schema that says what they accept: any JSON value,
+ * the same in both directions.
+ */
+const CUSTOM = new Map<unknown, { readonly name: string; readonly schema: Json }>([
+  [
+    jsonValue,
+    {
+      name: "Json",
+      schema: {
+        anyOf: [
+          { type: "string" },
+          { type: "number" },
+          { type: "boolean" },
+          { type: "null" },
+          { type: "array", items: JSON_REF },
+          { type: "object", propertyNames: { type: "string" }, additionalProperties: JSON_REF },
+        ],
+      },
+    },
+  ],
+]);
+
+function jsonSchema(schema: v.GenericSchema, io: "input" | "output", components: Components): Json {
+  const { $schema: _, ...rest } = toJsonSchema(schema, {
     target: "draft-2020-12",
-    io,
-    unrepresentable: "any",
-    override: ({ zodSchema, jsonSchema: s }) => {
-      // The document ships inside the worker (at most 2 KB gzip): drop what says nothing a client needs.
-      // z.int()'s implied ±2^53-1 bounds:
+    typeMode: io,
+    // Called for every schema that is not a pipe (a pipe's first schema is converted, then its actions).
+    overrideSchema: ({ valibotSchema, jsonSchema: s }) => {
+      const custom = CUSTOM.get(valibotSchema);
+      if (custom) {
+        components.set(custom.name, custom.schema);
+        return { $ref: `#/components/schemas/${custom.name}` };
+      }
+      // A literal's JSON type, which valibot leaves to `const`.
+      if (valibotSchema.type === "literal" && "const" in s) s.type = typeof s.const as "string";
+      if (s.type === "object" && s.required?.length === 0) delete s.required;
+      // An answer has exactly the fields its object schema lists (a request is checked by the worker anyway).
+      if (io === "output" && valibotSchema.type === "object") s.additionalProperties = false;
+      // A loose object says so (other fields are allowed), as a strict one does.
+      if (valibotSchema.type === "loose_object") s.additionalProperties = {};
+      // `{"anyOf":[{"type":"string"},{"type":"null"}]}` is `{"type":["string","null"]}`.
+      const [first, second, ...more] = s.anyOf ?? [];
+      const simple = (x: unknown): x is JsonSchema =>
+        !!x && typeof x === "object" && Object.keys(x).join() === "type";
+      if (valibotSchema.type === "nullable" && simple(first) && simple(second) && second.type === "null") {
+        if (!more.length && typeof first.type === "string") return { type: [first.type, "null"] };
+      }
+      const name = componentNames.get(valibotSchema);
+      if (!name) return undefined;
+      // Input and output of one schema may differ (defaults), so each direction has its own component.
+      const key = io === "input" ? `${name}Input` : name;
+      components.set(key, { ...s });
+      return { $ref: `#/components/schemas/${key}` };
+    },
+    overrideAction: ({ valibotAction, jsonSchema: s }) => {
+      // Refinements (`v.check`) say nothing JSON Schema can; the worker checks them.
+      if (valibotAction.type === "check") return s;
+      // The document ships beside the worker: drop what says nothing a client needs.
+      // The ±2^53-1 bounds every exact integer has (v.safeInteger):
       if (s.minimum === Number.MIN_SAFE_INTEGER) delete s.minimum;
       if (s.maximum === Number.MAX_SAFE_INTEGER) delete s.maximum;
-      // the 400-character regex zod adds to `format: date-time` (the format says it):
+      // the 400-character pattern of an ISO date-time (the format says it):
       if (s.format === "date-time") delete s.pattern;
-      const name = componentNames.get(zodSchema);
-      if (name) {
-        // Input and output of one schema differ (defaults), so each direction has its own component.
-        const key = io === "input" ? `${name}Input` : name;
-        components.set(key, { ...s });
-        for (const k of Object.keys(s)) delete s[k];
-        s.$ref = `#/components/schemas/${key}`;
-      }
+      return undefined;
     },
   });
-  // Recursive schemas (a webhook's JSON body) come with local `$defs`; in OpenAPI a `#/...` reference points to the
-  // document's root, so they move to the document's components.
-  const { $defs, ...schemaOnly } = rest as Json & { $defs?: Record<string, Json> };
-  if (!$defs) return schemaOnly;
-  let text = JSON.stringify(schemaOnly);
-  let defsText = JSON.stringify($defs);
-  for (const local of Object.keys($defs)) {
-    const base = `Json${local.replace(/\W/g, "")}`;
-    let name = base;
-    for (
-      let i = 2;
-      components.has(name) && JSON.stringify(components.get(name)) !== JSON.stringify($defs[local]);
-      i++
-    ) {
-      name = `${base}_${i}`;
-    }
-    const from = `"#/$defs/${local}"`;
-    const to = `"#/components/schemas/${name}"`;
-    text = text.replaceAll(from, to);
-    defsText = defsText.replaceAll(from, to);
-    components.set(name, JSON.parse(defsText)[local]);
-  }
-  return JSON.parse(text);
+  return rest as Json;
 }
 
 /** `/api/counters/:name` -> `/api/counters/{name}`. */

@@ -1,5 +1,5 @@
-import * as z from "zod/mini";
-import { describeIssues } from "../http/validation.ts";
+import * as v from "valibot";
+import { describeIssues, strictObject } from "../http/validation.ts";
 
 /**
  * The chat room's limits and its WebSocket frame protocol (JSON text frames), shared by the Durable Object and the
@@ -123,11 +123,11 @@ export function checkText(text: string): Refusal | undefined {
   return undefined;
 }
 
-const messageFrame = z.strictObject({ type: z.literal("message"), text: z.string() });
-const pingFrame = z.strictObject({ type: z.literal("ping") });
+const messageFrame = strictObject({ type: v.literal("message"), text: v.string() });
+const pingFrame = strictObject({ type: v.literal("ping") });
 const frameSchemas = { message: messageFrame, ping: pingFrame } as const;
 
-export type ClientFrame = z.output<typeof messageFrame> | z.output<typeof pingFrame>;
+export type ClientFrame = v.InferOutput<typeof messageFrame> | v.InferOutput<typeof pingFrame>;
 
 /** Parses one text frame from a client: the frame, or the refusal to send back as an error frame. */
 export function parseClientFrame(
@@ -147,11 +147,11 @@ export function parseClientFrame(
       message: `Unknown frame type ${JSON.stringify(type ?? null)?.slice(0, 40)}: send {"type":"message","text":"..."}.`,
     };
   }
-  const result = frameSchemas[type as keyof typeof frameSchemas].safeParse(value);
-  if (!result.success) return { ok: false, code: "invalid_frame", message: describeIssues(result.error) };
-  if (result.data.type === "message") {
-    const refusal = checkText(result.data.text);
+  const result = v.safeParse(frameSchemas[type as keyof typeof frameSchemas], value);
+  if (!result.success) return { ok: false, code: "invalid_frame", message: describeIssues(result.issues) };
+  if (result.output.type === "message") {
+    const refusal = checkText(result.output.text);
     if (refusal) return { ok: false, ...refusal };
   }
-  return { ok: true, frame: result.data };
+  return { ok: true, frame: result.output };
 }

@@ -1,8 +1,8 @@
-import type * as z from "zod/mini";
+import type * as v from "valibot";
 
 /**
  * The API contract, described beside each router (issue 17). Every router file exports `contract()`, returning the
- * routes it serves with the zod/mini schemas that validate their input (the same objects the handlers use) and the
+ * routes it serves with the valibot schemas that validate their input (the same objects the handlers use) and the
  * schemas of their answers. `infra/openapi.ts` turns them into the OpenAPI document at build time.
  *
  * `contract` is a function on purpose: the worker never calls it, so esbuild drops it and every schema only it
@@ -16,12 +16,12 @@ export interface RouteContract {
   readonly description?: string;
   readonly tag: string;
   /** Path parameters; each is a string schema. */
-  readonly params?: Readonly<Record<string, z.ZodMiniType>>;
+  readonly params?: Readonly<Record<string, v.GenericSchema>>;
   /** Query parameters (all optional unless `required` lists them). */
-  readonly query?: Readonly<Record<string, z.ZodMiniType>>;
+  readonly query?: Readonly<Record<string, v.GenericSchema>>;
   readonly requiredQuery?: readonly string[];
   /** A JSON body; `optional` when an empty body is accepted (it means `{}`). */
-  readonly body?: { readonly schema: z.ZodMiniType; readonly optional?: boolean };
+  readonly body?: { readonly schema: v.GenericSchema; readonly optional?: boolean };
   /** Successful answers by status. */
   readonly ok: Readonly<Record<number, Answer>>;
   /** Refusals the route itself makes (status -> what it means); all use the error envelope. */
@@ -38,7 +38,7 @@ export interface RouteContract {
 export interface Answer {
   readonly description: string;
   /** JSON body schema; absent for bodies that are not JSON (`contentType` says what they are). */
-  readonly schema?: z.ZodMiniType;
+  readonly schema?: v.GenericSchema;
   readonly contentType?: string;
   /** Response headers that matter to a client (name -> description). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -50,7 +50,7 @@ export type Contract = () => readonly RouteContract[];
 export const componentNames = new WeakMap<object, string>();
 
 /** Names a schema of the contract, so the document refers to it instead of repeating it. */
-export function component<S extends z.ZodMiniType>(name: string, schema: S): S {
+export function component<S extends v.GenericSchema>(name: string, schema: S): S {
   componentNames.set(schema, name);
   return schema;
 }

@@ -1,19 +1,106 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
+import * as v from "valibot";
 import { ApiError } from "./errors.ts";
 import { JSON_CONTENT_TYPE, unsupportedMediaType } from "./json-only.ts";
 
-// English messages for the issues no schema words itself; zod/mini ships none by default (keeps the bundle small).
-z.config(en());
+/**
+ * valibot's object and variant schemas take an array for an object (`[]` would pass as `{}`): this one refuses it
+ * (`Invalid input: expected object, received array`) and is otherwise the same schema, so the same type and the
+ * same JSON Schema (it inherits everything but `~run`).
+ */
+export function refuseArrays<S extends v.GenericSchema>(schema: S): S {
+  return Object.create(schema, {
+    "~run": {
+      value(this: S, dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
+        if (!Array.isArray(dataset.value)) return schema["~run"](dataset, config);
+        v._addIssue(this, "type", dataset, config);
+        return dataset;
+      },
+    },
+  });
+}
+
+/** What the received value is, in the words of the messages below (`array`, not `object`, for `[]`). */
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/**
+ * Messages for the issues no schema words itself, in the style the API has always used (zod's English ones):
+ * `Invalid input: expected number, received string`, `Too big: expected string to have <=200 characters`. They
+ * never quote the received value (it may be long, or a secret).
+ */
+export function defaultMessage(issue: v.BaseIssue<unknown>): string {
+  const { type, requirement } = issue;
+  const what = typeof issue.input === "string" ? "string" : "array";
+  const unit = what === "string" ? "characters" : "items";
+  switch (type) {
+    case "max_length":
+      return `Too big: expected ${what} to have <=${requirement} ${unit}`;
+    case "min_length":
+      return `Too small: expected ${what} to have >=${requirement} ${unit}`;
+    case "max_value":
+      return `Too big: expected number to be <=${requirement}`;
+    case "min_value":
+      return `Too small: expected number to be >=${requirement}`;
+    case "integer":
+    case "safe_integer":
+      return `Invalid input: expected int, received ${typeName(issue.input)}`;
+    case "regex":
+      return `Invalid string: must match pattern ${requirement}`;
+    case "url":
+      return "Invalid URL";
+    case "literal":
+    case "picklist":
+      return `Invalid option: expected one of ${issue.expected}`;
+  }
+  if (issue.kind === "schema" && issue.expected) {
+    return `Invalid input: expected ${issue.expected.toLowerCase()}, received ${typeName(issue.input)}`;
+  }
+  return "Invalid input";
+}
+
+// For every parse (bodies, frames, stored actions), as zod's `z.config(en())` was: valibot's own default messages
+// quote the received value ("Expected number but received \"1000\"").
+v.setGlobalMessage(defaultMessage);
+
+/**
+ * `v.strictObject` that refuses arrays, with the API's words for its key issues: an unknown key is
+ * `Unrecognized key: "x"` (said of the object, see `describeIssues`), and a missing one gets what the field's own
+ * schema says of `undefined`, so a field's custom message covers its absence too (`url: must be an absolute URL`).
+ */
+export function strictObject<const Entries extends v.ObjectEntries>(
+  entries: Entries,
+): v.StrictObjectSchema<Entries, v.ErrorMessage<v.StrictObjectIssue>> {
+  return refuseArrays(
+    v.strictObject(entries, (issue) => {
+      const key = issue.path?.at(-1)?.key;
+      if (issue.expected === "never") return `Unrecognized key: ${JSON.stringify(key)}`;
+      const field = typeof key === "string" && Object.hasOwn(entries, key) ? entries[key] : undefined;
+      return (field && v.safeParse(field, undefined).issues?.[0]?.message) ?? defaultMessage(issue);
+    }),
+  );
+}
+
+/** An integer within ±(2^53-1), which is what JSON numbers carry exactly. */
+export const int = (message?: string) => v.pipe(v.number(message), v.safeInteger(message));
+
+/** An integer from `min` to `max`; one message for every way of missing it. */
+export function intBetween(min: number, max: number) {
+  const message = `must be an integer from ${min} to ${max}`;
+  return v.pipe(int(message), v.minValue(min, message), v.maxValue(max, message));
+}
 
 /** Names of counters, schedulers and rooms: 1-64 characters of `A-Z a-z 0-9 _ - .` (the public contract). */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export const nameSchema = z
-  .string()
-  .check(z.regex(NAME_PATTERN, { error: "must be 1-64 characters of A-Z a-z 0-9 _ - ." }));
+export const nameSchema = v.pipe(
+  v.string(),
+  v.regex(NAME_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ - ."),
+);
 
 /** Validates a path segment named `param` against the name rule; 400 `invalid_name` otherwise. */
 export function nameParam(c: Context, param = "name"): string {
@@ -47,15 +134,40 @@ export function exceedsJsonDepth(value: unknown, max = MAX_JSON_DEPTH): boolean 
   return false;
 }
 
+/** Whether `value` is JSON data: null, booleans, finite numbers, strings, arrays and plain objects of them. */
+function isJsonValue(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item === "string" || typeof item === "boolean") continue;
+    if (typeof item === "number" && Number.isFinite(item)) continue;
+    if (typeof item !== "object" || depth + 1 > MAX_JSON_DEPTH) return false;
+    const prototype = Object.getPrototypeOf(item);
+    if (!Array.isArray(item) && prototype !== Object.prototype && prototype !== null) return false;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/**
+ * Any JSON value, kept exactly as given: valibot's record and object schemas drop `__proto__`, `constructor` and
+ * `prototype` keys, which would silently change what a webhook sends. Iterative, like `exceedsJsonDepth`.
+ */
+export const jsonValue = v.custom<JsonValue>(
+  isJsonValue,
+  `must be JSON data nested at most ${MAX_JSON_DEPTH} levels deep`,
+);
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 /**
  * Reads and validates a JSON body. An empty body is treated as `{}` when `optional` is set (so
  * `POST /increment` with no body means "by 1"); anything else must be `application/json` and match the schema.
  */
-export async function jsonBody<S extends z.ZodMiniType>(
+export async function jsonBody<S extends v.GenericSchema>(
   c: Context,
   schema: S,
   options: { optional?: boolean } = {},
-): Promise<z.output<S>> {
+): Promise<v.InferOutput<S>> {
   const text = await readBody(c);
   if (text.trim() === "") {
     if (options.optional) return parseWith(schema, {});
@@ -96,16 +208,23 @@ async function readBody(c: Context): Promise<string> {
   }
 }
 
-function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ApiError(400, "invalid_body", describeIssues(result.error));
-  return result.data;
+function parseWith<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new ApiError(400, "invalid_body", describeIssues(result.issues));
+  return result.output;
 }
 
-/** One readable sentence from zod's issues: `by: expected an integer from 1 to 1000000`. */
-export function describeIssues(error: z.core.$ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
-    .join("; ");
+/**
+ * One readable sentence from the first issues: `by: must be an integer from 1 to 1000000; text: ...`. An unknown
+ * key is said of its object (`action: Unrecognized key: "to"`); a value that fails two checks with one message is
+ * named once.
+ */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const sentences = issues.map((issue) => {
+    const items = issue.path ?? [];
+    const unknownKey = issue.expected === "never" && items.at(-1)?.origin === "key";
+    const path = (unknownKey ? items.slice(0, -1) : items).map((item) => String(item.key)).join(".");
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  return [...new Set(sentences)].slice(0, 3).join("; ");
 }

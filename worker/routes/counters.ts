@@ -1,21 +1,18 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { AppEnv } from "../http/app-env.ts";
 import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { adminOnly, publicWrite } from "../http/guards.ts";
 import { newUniqueStub, stubById, stubByName } from "../http/stubs.ts";
-import { jsonBody, nameParam, nameSchema } from "../http/validation.ts";
+import { int, intBetween, jsonBody, nameParam, nameSchema, strictObject } from "../http/validation.ts";
 import type { CounterChange } from "../objects/counter.ts";
 
 const MAX_STEP = 1_000_000;
 
 /** `{"by": integer 1..1000000}`, optional; an empty body means by 1. Unknown fields are refused. */
-const stepError = { error: `must be an integer from 1 to ${MAX_STEP}` };
-const changeBody = z.strictObject({
-  by: z._default(z.int(stepError).check(z.minimum(1, stepError), z.maximum(MAX_STEP, stepError)), 1),
-});
+const changeBody = strictObject({ by: v.optional(intBetween(1, MAX_STEP), 1) });
 
 function changed(change: CounterChange): number {
   if (!change.ok) {
@@ -77,11 +74,11 @@ export const counters = new Hono<AppEnv>()
 /** The contract of these routes (see worker/http/contract.ts; never called by the worker). */
 export function contract(): RouteContract[] {
   const byName = { name: nameSchema };
-  const byId = { id: z.string().check(z.regex(/^[0-9a-f]{64}$/)) };
-  const named = z.object({ name: z.string(), count: z.int() });
-  const withId = z.object({ id: z.string(), count: z.int() });
+  const byId = { id: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)) };
+  const named = v.object({ name: v.string(), count: int() });
+  const withId = v.object({ id: v.string(), count: int() });
   const tag = "counters";
-  const operations = (base: string, params: RouteContract["params"], answer: z.ZodMiniType) => {
+  const operations = (base: string, params: RouteContract["params"], answer: v.GenericSchema) => {
     const ok = { 200: { description: "The counter.", schema: answer } };
     const change = (verb: string): RouteContract => ({
       method: "post",

@@ -1,5 +1,5 @@
 import { Hono } from "hono/tiny";
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { AppEnv } from "../http/app-env.ts";
 import type { RouteContract } from "../http/contract.ts";
 
@@ -23,14 +23,14 @@ export const health = new Hono<AppEnv>().get("/health", (c) =>
 
 /** The contract of this route (see worker/http/contract.ts; never called by the worker). */
 export function contract(): RouteContract[] {
-  const nullableString = z.nullable(z.string());
-  const health = z.object({
-    status: z.literal("ok"),
-    environment: z.string(),
-    buildId: z.string(),
+  const nullableString = v.nullable(v.string());
+  const health = v.object({
+    status: v.literal("ok"),
+    environment: v.string(),
+    buildId: v.string(),
     // null where the runtime has no version metadata (a local run without the binding).
     versionId: nullableString,
-    migrationTag: z.string(),
+    migrationTag: v.string(),
     locationHint: nullableString,
     jurisdiction: nullableString,
   });

@@ -1,18 +1,18 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { CHAT_LIMITS, IDLE_CLOSE_CODE, isUserName, USER_PATTERN, USER_RULE } from "../chat/protocol.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { publicWrite } from "../http/guards.ts";
 import { stubByName } from "../http/stubs.ts";
-import { jsonBody, nameParam, nameSchema } from "../http/validation.ts";
+import { int, jsonBody, nameParam, nameSchema, strictObject } from "../http/validation.ts";
 
 /** `{"user","text"}`; the text rules (not empty, at most 4 KiB) are the room's, so frames and HTTP agree. */
-const postBody = z.strictObject({
-  user: z.string().check(z.regex(USER_PATTERN, { error: `must be ${USER_RULE}` })),
-  text: z.string(),
+const postBody = strictObject({
+  user: v.pipe(v.string(), v.regex(USER_PATTERN, `must be ${USER_RULE}`)),
+  text: v.string(),
 });
 
 function limitQuery(c: Context): number {
@@ -110,10 +110,10 @@ export const rooms = new Hono<AppEnv>()
 /** The contract of these routes (see worker/http/contract.ts; never called by the worker). */
 export function contract(): RouteContract[] {
   const params = { name: nameSchema };
-  const user = z.string().check(z.regex(USER_PATTERN));
+  const user = v.pipe(v.string(), v.regex(USER_PATTERN));
   const message = component(
     "Message",
-    z.object({ id: z.int(), user: z.string(), text: z.string(), at: z.string() }),
+    v.object({ id: int(), user: v.string(), text: v.string(), at: v.string() }),
   );
   const tag = "rooms";
   return [
@@ -136,7 +136,7 @@ export function contract(): RouteContract[] {
         `A socket silent for ${CHAT_LIMITS.idleCloseMs / 1000} s is closed with code ${IDLE_CLOSE_CODE}.`,
       tag,
       params,
-      query: { user, resumeKey: z.string() },
+      query: { user, resumeKey: v.string() },
       requiredQuery: ["user"],
       ok: { 101: { description: "Switching protocols: the socket." } },
       errors: {
@@ -156,13 +156,13 @@ export function contract(): RouteContract[] {
       tag,
       params,
       query: {
-        limit: z.int().check(z.minimum(1), z.maximum(CHAT_LIMITS.maxLimit)),
-        before: z.int().check(z.minimum(1)),
+        limit: v.pipe(int(), v.minValue(1), v.maxValue(CHAT_LIMITS.maxLimit)),
+        before: v.pipe(int(), v.minValue(1)),
       },
       ok: {
         200: {
           description: `The newest \`limit\` (default ${CHAT_LIMITS.defaultLimit}) messages, or those older than the message id \`before\`.`,
-          schema: z.object({ room: z.string(), messages: z.array(message) }),
+          schema: v.object({ room: v.string(), messages: v.array(message) }),
         },
       },
     },
@@ -176,11 +176,11 @@ export function contract(): RouteContract[] {
       ok: {
         200: {
           description: `Everyone present is counted; at most ${CHAT_LIMITS.namesPerFrame} names per page, sorted. Follow \`next\` (as \`cursor\`) while it is not null.`,
-          schema: z.object({
-            room: z.string(),
-            count: z.int().check(z.minimum(0)),
-            members: z.array(z.string()),
-            next: z.nullable(z.string()),
+          schema: v.object({
+            room: v.string(),
+            count: v.pipe(int(), v.minValue(0)),
+            members: v.array(v.string()),
+            next: v.nullable(v.string()),
           }),
         },
       },

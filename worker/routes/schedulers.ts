@@ -1,13 +1,13 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { AppEnv } from "../http/app-env.ts";
 import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { adminOnly } from "../http/guards.ts";
 import { stubByName } from "../http/stubs.ts";
-import { jsonBody, nameParam, nameSchema } from "../http/validation.ts";
+import { int, jsonBody, nameParam, nameSchema } from "../http/validation.ts";
 import type { CancelResult, ScheduleResult } from "../objects/scheduler.ts";
 import { createJobBody, toJobSpec } from "../scheduler/job-input.ts";
 import { JOB_STATUSES, type JobStatus } from "../scheduler/job-store.ts";
@@ -110,38 +110,36 @@ export const schedulers = new Hono<AppEnv>()
 /** The contract of these routes (see worker/http/contract.ts; never called by the worker). */
 export function contract(): RouteContract[] {
   const params = { name: nameSchema };
-  const jobParams = { name: nameSchema, id: z.string() };
-  const time = z.nullable(z.string());
-  const status = z.enum(JOB_STATUSES);
-  const job = component(
-    "Job",
-    z.object({
-      id: z.string(),
-      status,
-      schedule: z.union([
-        z.object({ runAt: z.string() }),
-        z.object({ everyMs: z.int() }),
-        z.object({ cron: z.string() }),
-      ]),
-      action: z.looseObject({ type: z.string() }),
-      maxAttempts: z.int(),
-      attempts: z.int(),
-      lastError: time,
-      lastRunAt: time,
-      nextRunAt: time,
-      createdAt: z.string(),
-      updatedAt: z.string(),
-    }),
-  );
-  const run = z.object({
-    attempt: z.int(),
-    dueAt: z.string(),
-    startedAt: z.string(),
+  const jobParams = { name: nameSchema, id: v.string() };
+  const time = v.nullable(v.string());
+  const status = v.picklist(JOB_STATUSES);
+  const jobEntries = {
+    id: v.string(),
+    status,
+    schedule: v.union([
+      v.object({ runAt: v.string() }),
+      v.object({ everyMs: int() }),
+      v.object({ cron: v.string() }),
+    ]),
+    action: v.looseObject({ type: v.string() }),
+    maxAttempts: int(),
+    attempts: int(),
+    lastError: time,
+    lastRunAt: time,
+    nextRunAt: time,
+    createdAt: v.string(),
+    updatedAt: v.string(),
+  };
+  const job = component("Job", v.object(jobEntries));
+  const run = v.object({
+    attempt: int(),
+    dueAt: v.string(),
+    startedAt: v.string(),
     finishedAt: time,
-    outcome: z.enum(["running", "succeeded", "failed", "interrupted"]),
+    outcome: v.picklist(["running", "succeeded", "failed", "interrupted"]),
     error: time,
   });
-  const count = z.int();
+  const count = int();
   const tag = "schedulers";
   const notFound = { 404: "`job_not_found`." };
   return [
@@ -154,9 +152,9 @@ export function contract(): RouteContract[] {
       ok: {
         200: {
           description: "The scheduler.",
-          schema: z.object({
-            name: z.string(),
-            jobs: z.object({ scheduled: count, completed: count, failed: count, cancelled: count }),
+          schema: v.object({
+            name: v.string(),
+            jobs: v.object({ scheduled: count, completed: count, failed: count, cancelled: count }),
             alarmInvocations: count,
             attempts: count,
             nextAlarmAt: time,
@@ -187,13 +185,13 @@ export function contract(): RouteContract[] {
       params,
       query: {
         status,
-        limit: z.int().check(z.minimum(1), z.maximum(MAX_PAGE)),
-        cursor: z.string().check(z.regex(/^[1-9]\d{0,14}$/)),
+        limit: v.pipe(int(), v.minValue(1), v.maxValue(MAX_PAGE)),
+        cursor: v.pipe(v.string(), v.regex(/^[1-9]\d{0,14}$/)),
       },
       ok: {
         200: {
           description: "A page; follow `nextCursor` while it is not null.",
-          schema: z.object({ name: z.string(), jobs: z.array(job), nextCursor: time }),
+          schema: v.object({ name: v.string(), jobs: v.array(job), nextCursor: time }),
         },
       },
     },
@@ -203,7 +201,7 @@ export function contract(): RouteContract[] {
       summary: "A job with its recent runs",
       tag,
       params: jobParams,
-      ok: { 200: { description: "The job.", schema: z.extend(job, { runs: z.array(run) }) } },
+      ok: { 200: { description: "The job.", schema: v.object({ ...jobEntries, runs: v.array(run) }) } },
       errors: notFound,
     },
     {

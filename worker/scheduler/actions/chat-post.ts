@@ -1,4 +1,4 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { checkText, USER_PATTERN, USER_RULE } from "../../chat/protocol.ts";
 import { stubByName } from "../../http/stubs.ts";
 import { nameSchema } from "../../http/validation.ts";
@@ -12,8 +12,8 @@ export const chatPost = defineAction({
   type: "chat.post",
   fields: {
     room: nameSchema,
-    text: z.string(),
-    user: z._default(z.string().check(z.regex(USER_PATTERN, { error: `must be ${USER_RULE}` })), "scheduler"),
+    text: v.string(),
+    user: v.optional(v.pipe(v.string(), v.regex(USER_PATTERN, `must be ${USER_RULE}`)), "scheduler"),
   },
   check(action) {
     const refusal = checkText(action.text);

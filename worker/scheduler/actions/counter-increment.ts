@@ -1,17 +1,16 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { stubByName } from "../../http/stubs.ts";
-import { nameSchema } from "../../http/validation.ts";
+import { intBetween, nameSchema } from "../../http/validation.ts";
 import { defineAction, PermanentActionError } from "./types.ts";
 
 const MAX_STEP = 1_000_000;
-const stepError = { error: `must be an integer from 1 to ${MAX_STEP}` };
 
 /** `{"type":"counter.increment","counter":"<name>","by"?: 1..1000000}`: the Counter object's own RPC method. */
 export const counterIncrement = defineAction({
   type: "counter.increment",
   fields: {
     counter: nameSchema,
-    by: z._default(z.int(stepError).check(z.minimum(1, stepError), z.maximum(MAX_STEP, stepError)), 1),
+    by: v.optional(intBetween(1, MAX_STEP), 1),
   },
   async run(action, { env }) {
     const change = await stubByName(env, "COUNTER", action.counter).increment(action.by);

@@ -1,5 +1,6 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { Env } from "../../env.ts";
+import { strictObject } from "../../http/validation.ts";
 
 /** What an action's `run` gets besides its own parameters. */
 export interface ActionContext {
@@ -14,13 +15,19 @@ export interface ActionContext {
   readonly attempt: number;
 }
 
+/** The strict object schema `{type: <type>, ...fields}` of one action. */
+export type ActionSchema<Type extends string, Fields extends v.ObjectEntries> = v.StrictObjectSchema<
+  { type: v.LiteralSchema<Type, undefined> } & Fields,
+  v.ErrorMessage<v.StrictObjectIssue>
+>;
+
 /**
- * One kind of job action. `fields` are the action's parameters (besides `type`) as zod/mini schemas; the
+ * One kind of job action. `fields` are the action's parameters (besides `type`) as valibot schemas; the
  * registry builds the strict object schema `{type: <type>, ...fields}` from them.
  */
-export interface ActionDefinition<Type extends string, Fields extends z.core.$ZodLooseShape> {
+export interface ActionDefinition<Type extends string, Fields extends v.ObjectEntries> {
   readonly type: Type;
-  readonly schema: z.ZodMiniObject<{ type: z.ZodMiniLiteral<Type> } & Fields, z.core.$strict>;
+  readonly schema: ActionSchema<Type, Fields>;
   /**
    * Checks beyond the schema, some of them depending on the environment (which webhook targets are allowed):
    * a sentence saying what is wrong refuses the job with 400, undefined accepts it. Run at scheduling time and
@@ -32,22 +39,19 @@ export interface ActionDefinition<Type extends string, Fields extends z.core.$Zo
 }
 
 /** The validated parameters of an action, `type` included. */
-export type ActionParams<Fields extends z.core.$ZodLooseShape, Type extends string> = z.output<
-  z.ZodMiniObject<{ type: z.ZodMiniLiteral<Type> } & Fields, z.core.$strict>
+export type ActionParams<Fields extends v.ObjectEntries, Type extends string> = v.InferOutput<
+  ActionSchema<Type, Fields>
 >;
 
 /** Declares an action: its type, its parameter schemas, optional extra checks and what it does. */
-export function defineAction<const Type extends string, Fields extends z.core.$ZodLooseShape>(definition: {
+export function defineAction<const Type extends string, Fields extends v.ObjectEntries>(definition: {
   readonly type: Type;
   readonly fields: Fields;
   readonly check?: ActionDefinition<Type, Fields>["check"];
   readonly run: ActionDefinition<Type, Fields>["run"];
 }): ActionDefinition<Type, Fields> {
   const { type, fields, check, run } = definition;
-  const schema = z.strictObject({ type: z.literal(type), ...fields }) as ActionDefinition<
-    Type,
-    Fields
-  >["schema"];
+  const schema = strictObject({ type: v.literal(type), ...fields }) as ActionSchema<Type, Fields>;
   return check ? { type, schema, check, run } : { type, schema, run };
 }
 

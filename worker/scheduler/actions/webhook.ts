@@ -1,4 +1,5 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
+import { intBetween, jsonValue, typeName } from "../../http/validation.ts";
 import { ACTION_DEADLINE_MS } from "../limits.ts";
 import { redactUrl } from "../redact.ts";
 import { describeFetchFailure, edgeStatusMeaning } from "./fetch-failure.ts";
@@ -26,7 +27,15 @@ const isHeaderValue = (value: string) => {
 /** Statuses worth retrying: the target may recover. Every other non-2xx status fails the run at once. */
 const RETRYABLE = (status: number) => status >= 500 || status === 408 || status === 425 || status === 429;
 
-const timeoutError = { error: `must be an integer from ${MIN_TIMEOUT_MS} to ${ACTION_DEADLINE_MS}` };
+// valibot's record silently drops these keys (they could reach a prototype): they are refused instead, so a job
+// never stores fewer headers than it was given.
+const UNSAFE_KEYS = ["__proto__", "constructor", "prototype"];
+const unsafeKey = (value: unknown) =>
+  value && typeof value === "object" ? UNSAFE_KEYS.find((key) => Object.hasOwn(value, key)) : undefined;
+
+const urlError = "must be an absolute URL";
+const headersError = (issue: v.BaseIssue<unknown>) =>
+  `Invalid input: expected record, received ${typeName(issue.input)}`;
 
 /**
  * `{"type":"webhook","url","method"?,"headers"?,"body"?,"timeoutMs"?}`: one HTTP call per attempt. A string body is
@@ -35,41 +44,31 @@ const timeoutError = { error: `must be an integer from ${MIN_TIMEOUT_MS} to ${AC
 export const webhook = defineAction({
   type: "webhook",
   fields: {
-    url: z.url({ error: "must be an absolute URL" }).check(z.maxLength(MAX_URL_CHARS)),
-    method: z._default(z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` }), "POST"),
-    headers: z.optional(
-      z.pipe(
-        // zod's record silently drops a `__proto__` key (it would set the prototype): refuse it instead, so a job
-        // never stores fewer headers than it was given.
-        z.unknown().check(
-          z.refine((value) => !(value && typeof value === "object" && Object.hasOwn(value, "__proto__")), {
-            error: "__proto__ is not a header name a job can use",
-          }),
+    url: v.pipe(v.string(urlError), v.url(urlError), v.maxLength(MAX_URL_CHARS)),
+    method: v.optional(v.picklist(METHODS, `must be one of ${METHODS.join(", ")}`), "POST"),
+    headers: v.optional(
+      v.pipe(
+        v.unknown(),
+        // valibot's record takes an array for an empty object.
+        v.check((value) => !Array.isArray(value), headersError),
+        v.check(
+          (value) => unsafeKey(value) === undefined,
+          (issue) => `${unsafeKey(issue.input)} is not a header name a job can use`,
         ),
-        z
-          .record(
-            z.string().check(z.regex(HEADER_NAME, { error: "must be a valid HTTP header name" })),
-            z
-              .string()
-              .check(
-                z.maxLength(MAX_HEADER_VALUE_CHARS),
-                z.refine(isHeaderValue, { error: "must be a header value without control characters" }),
-              ),
-          )
-          .check(
-            z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, {
-              error: `at most ${MAX_HEADERS} headers`,
-            }),
+        v.record(
+          v.pipe(v.string(), v.regex(HEADER_NAME, "must be a valid HTTP header name")),
+          v.pipe(
+            v.string(),
+            v.maxLength(MAX_HEADER_VALUE_CHARS),
+            v.check(isHeaderValue, "must be a header value without control characters"),
           ),
+          headersError,
+        ),
+        v.maxEntries(MAX_HEADERS, `at most ${MAX_HEADERS} headers`),
       ),
     ),
-    body: z.optional(z.json()),
-    timeoutMs: z._default(
-      z
-        .int(timeoutError)
-        .check(z.minimum(MIN_TIMEOUT_MS, timeoutError), z.maximum(ACTION_DEADLINE_MS, timeoutError)),
-      DEFAULT_TIMEOUT_MS,
-    ),
+    body: v.optional(jsonValue),
+    timeoutMs: v.optional(intBetween(MIN_TIMEOUT_MS, ACTION_DEADLINE_MS), DEFAULT_TIMEOUT_MS),
   },
   check(action, env) {
     const problem = webhookTargetProblem(new URL(action.url), env);
