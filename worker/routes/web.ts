@@ -7,7 +7,7 @@ import { staticAssets } from "../manifest.ts";
 
 /**
  * The page, its script and its stylesheet (sources in worker/web/) are static assets of the build, minified by it
- * (infra/page-assets.ts) and uploaded beside the bundle, not inside it (issue 12: 5.8 KiB less gzip to load per
+ * (infra/page-assets.ts) and uploaded beside the bundle, not inside it (issue 12: 5.7 KiB less gzip to load per
  * isolate). The worker answers them, so the security headers, including the strict CSP the page is written for
  * (worker/http/security-headers.ts), are the app's. Browsers revalidate them; the build id is their version.
  */
