@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import { describe, expect, inject, it } from "vitest";
+import { PAGE_SOURCE_DIR } from "../../infra/page-assets.ts";
 import type { LocalPlatform } from "../../scripts/lib/local-platform.ts";
 import { useBuiltPlatform } from "../support/platform.ts";
 
@@ -62,7 +63,7 @@ describe("the web page in the built bundle", () => {
     await expect(
       esbuild.transform(js, { loader: "js", format: "esm", target: "es2022" }),
     ).resolves.toBeDefined();
-    const source = await readFile(path.resolve("worker/web/app.js"), "utf8");
+    const source = await readFile(path.join(PAGE_SOURCE_DIR, "app.js"), "utf8");
     expect(js.length).toBeLessThan(source.length * 0.7);
     expect(js).not.toContain("/**");
   });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { intBetween, jsonValue, typeName } from "../../http/validation.ts";
+import { intBetween, jsonValue, refuseArrays, typeName } from "../../http/validation.ts";
 import { ACTION_DEADLINE_MS } from "../limits.ts";
 import { redactUrl } from "../redact.ts";
 import { describeFetchFailure, edgeStatusMeaning } from "./fetch-failure.ts";
@@ -49,20 +49,21 @@ export const webhook = defineAction({
     headers: v.optional(
       v.pipe(
         v.unknown(),
-        // valibot's record takes an array for an empty object.
-        v.check((value) => !Array.isArray(value), headersError),
         v.check(
           (value) => unsafeKey(value) === undefined,
           (issue) => `${unsafeKey(issue.input)} is not a header name a job can use`,
         ),
-        v.record(
-          v.pipe(v.string(), v.regex(HEADER_NAME, "must be a valid HTTP header name")),
-          v.pipe(
-            v.string(),
-            v.maxLength(MAX_HEADER_VALUE_CHARS),
-            v.check(isHeaderValue, "must be a header value without control characters"),
+        // valibot's record takes an array for an empty object: refused like any other non-object.
+        refuseArrays(
+          v.record(
+            v.pipe(v.string(), v.regex(HEADER_NAME, "must be a valid HTTP header name")),
+            v.pipe(
+              v.string(),
+              v.maxLength(MAX_HEADER_VALUE_CHARS),
+              v.check(isHeaderValue, "must be a header value without control characters"),
+            ),
+            headersError,
           ),
-          headersError,
         ),
         v.maxEntries(MAX_HEADERS, `at most ${MAX_HEADERS} headers`),
       ),
