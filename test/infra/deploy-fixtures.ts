@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
+import { liveClasses } from "../../infra/class-lifecycle.ts";
 import { type MockRun, type MockRunOptions, runProgramUnderMocks } from "../../scripts/lib/pulumi-mocks.ts";
+import * as manifest from "../../worker/manifest.ts";
 
 /** What a team sets once per stack with `pulumi config set` (never committed): stand-ins for the tests. */
 export const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -17,15 +19,34 @@ export const TYPES = {
   deployment: "cloudflare:index/workersDeployment:WorkersDeployment",
   customDomain: "cloudflare:index/workersCustomDomain:WorkersCustomDomain",
   stackReference: "pulumi:pulumi:StackReference",
+
+  nonVersionedDeploy: "pulumi-nodejs:dynamic/platform:NonVersionedDeploy",
 } as const;
 
-/** Runs `pulumi up -s <stack>` under mocks with the team's settings (adminToken set with --secret). */
+/** The version an existing stack serves in these tests, and the build it was uploaded with. */
+export const SERVING_VERSION = "v-serving";
+
+/**
+ * A stack that is already deployed with every live class of the manifest provisioned: the routine deploy, which
+ * goes through a WorkerVersion and a WorkersDeployment. A first deploy (`live: undefined`) creates the classes and
+ * takes the non-versioned path instead.
+ */
+export const deployedStack = {
+  classes: [...liveClasses(manifest).keys()],
+  deployments: [[{ versionId: SERVING_VERSION, percentage: 100 }]],
+} as const;
+
+/**
+ * Runs `pulumi up -s <stack>` under mocks with the team's settings (adminToken set with --secret), against an
+ * already deployed stack unless `live` says otherwise.
+ */
 export function deploy(
   stack: string,
   options: Omit<MockRunOptions, "stack" | "secretKeys"> = {},
 ): Promise<MockRun> {
   return runProgramUnderMocks({
     ...options,
+    live: "live" in options ? options.live : deployedStack,
     stack,
     config: { ...teamConfig, ...options.config },
     secretKeys: ["adminToken"],
