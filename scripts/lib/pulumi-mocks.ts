@@ -7,6 +7,8 @@ import { asConfigString, stackConfigFromFiles } from "../../infra/project-file.t
 /** Pulumi's project name (Pulumi.yaml `name`): the namespace of the stack config keys. */
 export const PROJECT = "do-platform";
 export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+/** The program's dynamic resource for a class-lifecycle deploy (infra/non-versioned-deploy.ts). */
+export const NON_VERSIONED_DEPLOY = "pulumi-nodejs:dynamic/platform:NonVersionedDeploy";
 export const GET_WORKERS_SCRIPTS = "cloudflare:index/getWorkersScripts:getWorkersScripts";
 export const GET_WORKERS_DEPLOYMENTS = "cloudflare:index/getWorkersDeployments:getWorkersDeployments";
 export const GET_WORKER_VERSION = "cloudflare:index/getWorkerVersion:getWorkerVersion";
@@ -154,6 +156,10 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
           const outputs = options.referencedStacks?.[name] ?? { buildId: (await readBuildRecord())?.buildId };
           return { id: name, state: { name, outputs, secretOutputNames: [] } };
         }
+        if (args.type === NON_VERSIONED_DEPLOY) {
+          // wrangler deploy answers with the version it created and deployed.
+          return { id: `${args.name}-id`, state: { ...args.inputs, versionId: `${args.name}-version-id` } };
+        }
         return { id: `${args.name}-id`, state: args.inputs };
       },
       call(args) {
@@ -210,7 +216,8 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
   // The Pulumi CLI runs a program with `main: infra/` in infra/, and starts its providers there: relative paths the
   // program hands a provider resolve from that directory, so the mocks run it from there too.
   const workingDirectory = process.cwd();
-  process.chdir(programDirectory(options.root));
+  // (`root` only supplies the config files; the program is this repository's.)
+  process.chdir(programDirectory());
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation(({ resource, type, name, opts }) => {

@@ -66,3 +66,15 @@ export function onlyOf(run: MockRun, type: string) {
 
 /** The one WorkerVersion a run uploads: the bundle, bindings, compatibility, placement and `exports`. */
 export const versionOf = (run: MockRun) => onlyOf(run, TYPES.version);
+
+/** The non-versioned deploy a run registers (a first deploy, or one that changes the class lifecycle). */
+export const nonVersionedOf = (run: MockRun) => onlyOf(run, TYPES.nonVersionedDeploy);
+
+/**
+ * What a run uploads for the class lifecycle, whichever path it takes: the version's inputs, or the wrangler
+ * configuration of the non-versioned deploy. Either way `exports` is there and `migrations` is not.
+ */
+export function lifecycleUploadOf(run: MockRun): Record<string, unknown> {
+  if (resourcesOf(run, TYPES.version).length > 0) return versionOf(run).inputs;
+  return nonVersionedOf(run).inputs.config as Record<string, unknown>;
+}
