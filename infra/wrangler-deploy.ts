@@ -110,6 +110,10 @@ export async function runWranglerDeploy(
       request.tag,
       "--message",
       request.message,
+      // A class change is applied at once; objects restart on the new code now rather than within Cloudflare's
+      // deferred delay (up to 300 s), so the checks after the deploy exercise what was deployed.
+      "--durable-objects-code-update-mode",
+      "immediate",
     ];
     await new Promise<void>((done, fail) =>
       execFile(

@@ -342,7 +342,9 @@ async function objectVersions(ctx: Ctx): Promise<string> {
     seen.push({ name, versionId: res.status === 200 ? (res.body.versionId ?? null) : null });
   }
   const onNew = seen.filter((o) => o.versionId === wanted.expect);
-  const others = [...new Set(seen.filter((o) => o.versionId !== wanted.expect).map((o) => String(o.versionId)))];
+  const others = [
+    ...new Set(seen.filter((o) => o.versionId !== wanted.expect).map((o) => String(o.versionId))),
+  ];
   if (wanted.all && onNew.length < seen.length) {
     fail(
       `${seen.length - onNew.length} of ${seen.length} fresh objects run ${others.join(", ")}, not ${wanted.expect}, ` +
@@ -357,7 +359,8 @@ async function objectVersions(ctx: Ctx): Promise<string> {
       body: JSON.stringify({ by: 3 }),
     });
     expectStatus(`POST /api/counters/${object.name}/increment`, bumped, 200);
-    if (bumped.body.count !== 3) fail(`object ${object.name} on ${wanted.expect} counted ${bumped.body.count}, not 3`);
+    if (bumped.body.count !== 3)
+      fail(`object ${object.name} on ${wanted.expect} counted ${bumped.body.count}, not 3`);
   }
   const rest = others.length ? `; the others run ${others.join(", ")} until a deployment reassigns them` : "";
   return `${onNew.length} of ${seen.length} fresh objects run ${wanted.expect} and counted correctly${rest}`;
