@@ -6,6 +6,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as manifest from "../worker/manifest.ts";
 import { SECRET_NAMES } from "../worker/platform.ts";
+import { adoptionRefusal } from "./adoption.ts";
 import { buildWorker } from "./build.ts";
 import { buildGuardRefusal, HOLD_VERSION_ENV } from "./build-guard.ts";
 import {
@@ -43,6 +44,11 @@ export default async function main() {
   const exports = refuseOn(() => exportsFromManifest(manifest));
   const build = await buildWorker();
   const live = await readLiveScript(config.accountId, config.workerName);
+  if (live) {
+    // A stack the first resource model deployed must be adopted before this program touches it (infra/adoption.ts).
+    const refusal = adoptionRefusal(config.stack, await ownPreviousOutputs(), true);
+    if (refusal) throw new DeployRefusedError(refusal);
+  }
   const starting = refuseOn(() => startingPoint(live, manifest.legacyMigrations));
   const deployments: readonly LiveDeployment[] = live
     ? await readDeployments(config.accountId, config.workerName)
@@ -160,6 +166,14 @@ export default async function main() {
       : null,
     locationHint: config.locationHint ?? null,
   };
+}
+
+/** This stack's outputs from its last deployment ({} when it has none), read through a StackReference to itself. */
+async function ownPreviousOutputs(): Promise<Record<string, unknown>> {
+  const self = new pulumi.StackReference(`${pulumi.getStack()}-previous`, {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+  });
+  return new Promise((resolve) => self.outputs.apply((o) => resolve({ ...(o ?? {}) })));
 }
 
 /** The plan in words, for the log line that says why a deploy takes the non-versioned path. */

@@ -79,6 +79,11 @@ export interface MockRunOptions {
    * this tree's build as its `buildId` (it runs what is being deployed).
    */
   readonly referencedStacks?: Readonly<Record<string, Record<string, unknown>>>;
+  /**
+   * The stack's own outputs from its last deployment (the program reads them through a StackReference to itself).
+   * Default: none for a new script, and a deployment by this program (it has `deployPath`) when `live` is set.
+   */
+  readonly ownOutputs?: Readonly<Record<string, unknown>>;
   /** Run as `pulumi preview` instead of `pulumi up`. */
   readonly preview?: boolean;
   /** Directory holding Pulumi.yaml and the stack file (default: the repository). */
@@ -153,7 +158,10 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
         if (args.type === STACK_REFERENCE) {
           // Another stack's outputs: as given, else that stack runs exactly this tree's build (the promoted case).
           const name = String(args.inputs.name);
-          const outputs = options.referencedStacks?.[name] ?? { buildId: (await readBuildRecord())?.buildId };
+          const own = name === `${pulumi.getOrganization()}/${PROJECT}/${options.stack}`;
+          const outputs = own
+            ? (options.ownOutputs ?? (options.live ? { deployPath: "versioned" } : {}))
+            : (options.referencedStacks?.[name] ?? { buildId: (await readBuildRecord())?.buildId });
           return { id: name, state: { name, outputs, secretOutputNames: [] } };
         }
         if (args.type === NON_VERSIONED_DEPLOY) {
@@ -199,6 +207,8 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
     PROJECT,
     options.stack,
     options.preview ?? false,
+    // The organization of a self-managed backend (what `pulumi stack ls` shows as organization/<project>/<stack>).
+    "organization",
   );
 
   // MockResourceArgs carries no resource options, so `protect` is observed where Pulumi applies it: a stack

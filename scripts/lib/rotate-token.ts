@@ -39,7 +39,9 @@ export async function rotateToken(
   // or rotating a secret would also change the code (on prod, code that staging may never have run).
   const before = (await ops.outputs(stack)).url;
   if (typeof before !== "string") {
-    log(`rotation refused: stack ${stack} has no url output, so it was never deployed: pulumi up -s ${stack} first.`);
+    log(
+      `rotation refused: stack ${stack} has no url output, so it was never deployed: pulumi up -s ${stack} first.`,
+    );
     return { ok: false, followUps: [`Deploy ${stack} first (pulumi up -s ${stack}), then rotate.`] };
   }
   const [local, served] = await Promise.all([ops.localBuild(), ops.servedBuild(new URL(before))]);
@@ -77,7 +79,10 @@ export async function rotateToken(
   log(`[3/3] checking that ${stack} accepts the new token, and still serves build ${local.slice(0, 12)}`);
   if (typeof url === "string" && (await ops.servedBuild(new URL(url))) !== local) {
     log(`rotation stopped: ${url} serves another build after the deploy`);
-    return { ok: false, followUps: [`Check pulumi stack -s ${stack}: the rotation deployed code it should not have.`] };
+    return {
+      ok: false,
+      followUps: [`Check pulumi stack -s ${stack}: the rotation deployed code it should not have.`],
+    };
   }
   if (typeof url === "string" && !(await ops.adminWorks(new URL(url), token))) {
     log(`rotation stopped: ${url} does not accept the new token after the deploy`);

@@ -78,3 +78,7 @@ export function lifecycleUploadOf(run: MockRun): Record<string, unknown> {
   if (resourcesOf(run, TYPES.version).length > 0) return versionOf(run).inputs;
   return nonVersionedOf(run).inputs.config as Record<string, unknown>;
 }
+
+/** The StackReferences a run reads to check the promotion source (not the one to its own previous outputs). */
+export const promotionReferencesOf = (run: MockRun) =>
+  resourcesOf(run, TYPES.stackReference).filter((r) => r.name.endsWith("-promoted-from"));

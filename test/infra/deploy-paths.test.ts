@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { ADOPTED_OUTPUT } from "../../infra/adoption.ts";
 import { assetsDirectoryOf, DEFAULT_OUT_DIR, readBuildRecord } from "../../infra/build.ts";
 import { liveClasses } from "../../infra/class-lifecycle.ts";
 import { rejectionMessage } from "../../infra/release-record.ts";
@@ -155,5 +156,31 @@ describe("prod may redeploy the build it serves (a secret rotation changes no co
     };
     const run = await deploy("prod", { live, referencedStacks });
     expect(resourcesOf(run, TYPES.version)).toHaveLength(1);
+  });
+});
+
+describe("a stack the first resource model deployed (a WorkersScript) is adopted, never deleted", () => {
+  const legacyLive = { migrationTag: manifest.lastLegacyTag() };
+
+  it("pulumi up refuses it until it is adopted, naming the command (deleting the script would delete its objects)", async () => {
+    const ownOutputs = {
+      url: "https://do-platform-staging.acme.workers.dev",
+      buildId: "a".repeat(64),
+      scriptName: "do-platform-staging",
+    };
+    await expect(deploy("staging", { live: legacyLive, ownOutputs })).rejects.toThrow(
+      /Stack staging was deployed as a WorkersScript .* delete that script, and with it every Durable Object .* npm run adopt -- staging/,
+    );
+  });
+
+  it("after adoption, converts the script from its tags to exports in one non-versioned deploy", async () => {
+    const ownOutputs = { url: "https://x", buildId: "a".repeat(64), [ADOPTED_OUTPUT]: true };
+    const run = await deploy("staging", { live: legacyLive, ownOutputs });
+    expect(run.outputs).toMatchObject({
+      deployPath: "non-versioned",
+      classLifecycle: { starting: "convert-from-tags" },
+    });
+    // The Worker keeps the name the adoption imported it under, below the same component.
+    expect(onlyOf(run, TYPES.worker).name).toBe("do-platform-staging-worker");
   });
 });

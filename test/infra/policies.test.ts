@@ -181,7 +181,7 @@ describe("the policy pack as the Pulumi CLI starts it", () => {
     });
     try {
       const port = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no port within 20 s; stderr: ${stderr}`)), 20_000);
+        const timer = setTimeout(() => reject(new Error(`no port within 60 s; stderr: ${stderr}`)), 60_000);
         child.stdout.on("data", (chunk) => {
           stdout += chunk;
           const found = /^(\d+)\s*$/m.exec(stdout)?.[1];
@@ -200,7 +200,7 @@ describe("the policy pack as the Pulumi CLI starts it", () => {
     } finally {
       child.kill();
     }
-  });
+  }, 90_000);
 
   it("has the version @pulumi/policy requires in its package.json", async () => {
     const pack = JSON.parse(await readFile(path.join(ROOT, "infra/policy/package.json"), "utf8"));

@@ -13,6 +13,7 @@ import {
   ACCOUNT,
   deploy,
   onlyOf,
+  promotionReferencesOf,
   resourcesOf,
   SERVING_VERSION,
   TYPES,
@@ -234,7 +235,7 @@ describe("versions: the current one and the one before it", () => {
 describe("prod deploys only the build staging runs", () => {
   it("deploys when staging's buildId output is this build", async () => {
     const run = await deploy("prod");
-    const [reference] = resourcesOf(run, TYPES.stackReference);
+    const [reference] = promotionReferencesOf(run);
     expect(reference?.inputs).toMatchObject({ name: "organization/do-platform/staging" });
   });
 
@@ -248,7 +249,7 @@ describe("prod deploys only the build staging runs", () => {
   it("deploys another build with allowBuildMismatch, and without reading staging at all", async () => {
     const referencedStacks = { "organization/do-platform/staging": { buildId: "e".repeat(64) } };
     const run = await deploy("prod", { referencedStacks, config: { allowBuildMismatch: true } });
-    expect(resourcesOf(run, TYPES.stackReference)).toEqual([]);
+    expect(promotionReferencesOf(run)).toEqual([]);
     expect(resourcesOf(run, TYPES.version)).toHaveLength(1);
   });
 
@@ -280,7 +281,7 @@ describe("prod deploys only the build staging runs", () => {
   });
 
   it("staging has no promotion source", async () => {
-    expect(resourcesOf(await deploy("staging"), TYPES.stackReference)).toEqual([]);
+    expect(promotionReferencesOf(await deploy("staging"))).toEqual([]);
   });
 });
 
