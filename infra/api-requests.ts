@@ -47,6 +47,21 @@ export function terraformName(pulumiName: string): string {
   return pulumiName.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
 }
 
+/**
+ * The bridge first looks for the schema attribute whose Pulumi name is this one, and the Pulumi name of a list
+ * attribute is its plural (`placement.target` is `placement.targets` in Pulumi): so a plural name the schema has
+ * only in the singular maps to the singular. Otherwise the name rule.
+ */
+function schemaName(pulumiName: string, parent: string, settable: ReadonlySet<string>): string {
+  const name = terraformName(pulumiName);
+  const at = (n: string) => (parent ? `${parent}.${n}` : n);
+  if (settable.has(at(name))) return name;
+  const singular = [name.replace(/ies$/, "y"), name.replace(/s$/, "")].find(
+    (n) => n !== name && settable.has(at(n)),
+  );
+  return singular ?? name;
+}
+
 /** One attribute a resource's inputs set, with its path in both namings (indices and map keys included). */
 export interface SetAttribute {
   /** Terraform path without indices and map keys, as schema.go names it: `modules.content_sha256`. */
@@ -67,23 +82,24 @@ export function toTerraform(
   inputs: Readonly<Record<string, unknown>>,
 ): { attributes: Record<string, unknown>; set: SetAttribute[] } {
   const maps = new Set([...attributesOf(resource).maps, ...(NEWER_MAPS[resource] ?? [])]);
+  const settable = new Set(attributesOf(resource).settable);
   const set: SetAttribute[] = [];
-  const convert = (value: unknown, schemaPath: string, inputPath: string): unknown => {
+  // `keysAreData`: the object is a map attribute's value (its keys are class names); its entries are objects.
+  const convert = (value: unknown, schemaPath: string, inputPath: string, keysAreData = false): unknown => {
     if (Array.isArray(value)) return value.map((v, i) => convert(v, schemaPath, `${inputPath}[${i}]`));
     if (!isObject(value)) return value;
-    const isMap = maps.has(schemaPath);
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       if (v === undefined) continue;
-      if (isMap) {
+      if (keysAreData) {
         out[key] = convert(v, schemaPath, `${inputPath}[${JSON.stringify(key)}]`);
         continue;
       }
-      const name = terraformName(key);
+      const name = schemaName(key, schemaPath, settable);
       const childSchema = schemaPath ? `${schemaPath}.${name}` : name;
       const childInput = inputPath ? `${inputPath}.${key}` : key;
       set.push({ schemaPath: childSchema, inputPath: childInput });
-      out[name] = convert(v, childSchema, childInput);
+      out[name] = convert(v, childSchema, childInput, maps.has(childSchema));
     }
     return out;
   };
@@ -104,10 +120,10 @@ export const ASSETS_UPLOAD_JWT = "<jwt of the assets upload session>";
 function toBody(resource: TerraformResource, attributes: Record<string, unknown>): Record<string, unknown> {
   const { renamed, pathParameters, maps } = attributesOf(resource);
   const mapPaths = new Set([...maps, ...(NEWER_MAPS[resource] ?? [])]);
-  const rename = (value: unknown, schemaPath: string): unknown => {
+  const rename = (value: unknown, schemaPath: string, keysAreData = false): unknown => {
     if (Array.isArray(value)) return value.map((v) => rename(v, schemaPath));
     if (!isObject(value)) return value;
-    if (mapPaths.has(schemaPath)) {
+    if (keysAreData) {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rename(v, schemaPath)]));
     }
     const out: Record<string, unknown> = {};
@@ -121,7 +137,7 @@ function toBody(resource: TerraformResource, attributes: Record<string, unknown>
       if (resource === "cloudflare_worker_version" && path === "modules.content_file") {
         throw new Error("modules[].contentFile: this mapping does not read module files; use contentBase64.");
       }
-      out[renamed[path] ?? name] = rename(v, path);
+      out[renamed[path] ?? name] = rename(v, path, mapPaths.has(path));
     }
     return out;
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { terraformName } from "../../infra/api-requests.ts";
+import { deploymentApiCall, terraformName, toTerraform } from "../../infra/api-requests.ts";
 import { outputOnly, parseRequestFields, parseResourceSchema } from "../../scripts/lib/provider-schema.ts";
 
 // Shaped like the provider's generated internal/services/worker_version/schema.go, with the traps a naive reader
@@ -129,5 +129,57 @@ describe("pulumi-terraform-bridge's name rule (PulumiToTerraformName without a s
     ["name", "name"],
   ])("%s -> %s", (pulumi, terraform) => {
     expect(terraformName(pulumi)).toBe(terraform);
+  });
+});
+
+describe("a resource's inputs as Terraform attributes and as the request the provider sends", () => {
+  it("keeps map keys (class names), names every set attribute with its path, and maps a pluralised list name back", () => {
+    const { attributes, set } = toTerraform("cloudflare_worker_version", {
+      workerId: "w",
+      exports: { ChatRoom: { type: "durable-object", renamedTo: "Room" } },
+      modules: [{ name: "index.js", contentSha256: "00" }],
+      placement: { targets: [{ region: "aws:us-east-1" }] },
+      mainModule: undefined,
+    });
+    expect(attributes).toEqual({
+      worker_id: "w",
+      exports: { ChatRoom: { type: "durable-object", renamed_to: "Room" } },
+      modules: [{ name: "index.js", content_sha256: "00" }],
+      placement: { target: [{ region: "aws:us-east-1" }] },
+    });
+    expect(set).toContainEqual({
+      schemaPath: "modules.content_sha256",
+      inputPath: "modules[0].contentSha256",
+    });
+    expect(set).toContainEqual({
+      schemaPath: "exports.renamed_to",
+      inputPath: 'exports["ChatRoom"].renamedTo',
+    });
+    expect(set).toContainEqual({
+      schemaPath: "placement.target.region",
+      inputPath: "placement.targets[0].region",
+    });
+  });
+
+  it("sends annotations under their API names and the script name as the call's path argument", () => {
+    const call = deploymentApiCall({
+      accountId: "a",
+      scriptName: "s",
+      strategy: "percentage",
+      versions: [{ versionId: "v", percentage: 100 }],
+      annotations: { workersMessage: "m" },
+    });
+    expect(call).toEqual({
+      method: "workers.scripts.deployments.create",
+      args: [
+        "s",
+        {
+          account_id: "a",
+          strategy: "percentage",
+          versions: [{ version_id: "v", percentage: 100 }],
+          annotations: { "workers/message": "m" },
+        },
+      ],
+    });
   });
 });
