@@ -118,7 +118,7 @@ export const ASSETS_UPLOAD_JWT = "<jwt of the assets upload session>";
  * refuses the whole configuration first.
  */
 function toBody(resource: TerraformResource, attributes: Record<string, unknown>): Record<string, unknown> {
-  const { renamed, pathParameters, maps } = attributesOf(resource);
+  const { renamed, pathParameters, maps, notSent, settable } = attributesOf(resource);
   const mapPaths = new Set([...maps, ...(NEWER_MAPS[resource] ?? [])]);
   const rename = (value: unknown, schemaPath: string, keysAreData = false): unknown => {
     if (Array.isArray(value)) return value.map((v) => rename(v, schemaPath));
@@ -130,12 +130,15 @@ function toBody(resource: TerraformResource, attributes: Record<string, unknown>
     for (const [name, v] of Object.entries(value)) {
       const path = schemaPath ? `${schemaPath}.${name}` : name;
       if (path !== "account_id" && pathParameters.includes(path)) continue;
-      if (resource === "cloudflare_worker_version" && path === "assets.directory") {
-        out.jwt = ASSETS_UPLOAD_JWT;
-        continue;
-      }
-      if (resource === "cloudflare_worker_version" && path === "modules.content_file") {
-        throw new Error("modules[].contentFile: this mapping does not read module files; use contentBase64.");
+      if (notSent.includes(path) && settable.includes(path)) {
+        // An input the provider consumes itself and replaces with what it sends.
+        if (resource === "cloudflare_worker_version" && path === "assets.directory") {
+          out.jwt = ASSETS_UPLOAD_JWT;
+          continue;
+        }
+        throw new Error(
+          `${resource} ${path}: the provider sends something else for it, which this mapping does not model.`,
+        );
       }
       out[renamed[path] ?? name] = rename(v, path, mapPaths.has(path));
     }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { deploymentApiCall, terraformName, toTerraform } from "../../infra/api-requests.ts";
+import {
+  ASSETS_UPLOAD_JWT,
+  deploymentApiCall,
+  terraformName,
+  toTerraform,
+  versionApiCall,
+} from "../../infra/api-requests.ts";
 import { outputOnly, parseRequestFields, parseResourceSchema } from "../../scripts/lib/provider-schema.ts";
 
 // Shaped like the provider's generated internal/services/worker_version/schema.go, with the traps a naive reader
@@ -181,5 +187,27 @@ describe("a resource's inputs as Terraform attributes and as the request the pro
         },
       ],
     });
+  });
+
+  it("uploads assets.directory from the provider's working directory and sends the upload's jwt instead", () => {
+    const { call, assetsDirectory } = versionApiCall(
+      {
+        accountId: "a",
+        workerId: "w",
+        assets: { directory: "dist/assets", config: { runWorkerFirst: true } },
+      },
+      "/project/infra",
+    );
+    expect(assetsDirectory).toBe("/project/infra/dist/assets");
+    expect(call.args).toEqual([
+      "w",
+      { account_id: "a", assets: { jwt: ASSETS_UPLOAD_JWT, config: { run_worker_first: true } } },
+    ]);
+  });
+
+  it("refuses an input the provider replaces with something this mapping does not model", () => {
+    expect(() =>
+      versionApiCall({ accountId: "a", workerId: "w", modules: [{ name: "m", contentFile: "m.js" }] }, "/"),
+    ).toThrow("cloudflare_worker_version modules.content_file: the provider sends something else for it");
   });
 });
