@@ -70,3 +70,9 @@ const write = async (file: string, value: unknown) => {
 };
 await write("infra/provider-output-only.json", { source, outputOnly: outputOnlyByResource });
 await write("infra/provider-attributes.json", { source, resources: attributes });
+// In the project's format, so a regeneration changes only what changed upstream.
+execFileSync(
+  path.join(ROOT, "node_modules", ".bin", "biome"),
+  ["format", "--write", "infra/provider-output-only.json", "infra/provider-attributes.json"],
+  { cwd: ROOT, stdio: "ignore" },
+);
