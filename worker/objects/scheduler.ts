@@ -94,6 +94,11 @@ export class Scheduler extends DurableObject<Env> {
   private wakePending = false;
   /** True while `alarm()` runs; attempts that outlive it re-arm the alarm themselves. */
   private inAlarm = false;
+  /**
+   * How long one `alarm()` takes new due jobs (ALARM_BUDGET_MS). An instance field only so that an in-runtime
+   * test can shorten it on one object (`runInDurableObject`) instead of waiting out the real budget.
+   */
+  alarmBudgetMs = ALARM_BUDGET_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -233,7 +238,7 @@ export class Scheduler extends DurableObject<Env> {
     this.alarmAt = undefined;
     if (!this.stored) return;
     this.store.bumpStat("alarm_invocations");
-    const stopTakingAt = Date.now() + ALARM_BUDGET_MS;
+    const stopTakingAt = Date.now() + this.alarmBudgetMs;
     const inFlight = new Set<Promise<void>>();
     const errors: unknown[] = [];
     this.inAlarm = true;
