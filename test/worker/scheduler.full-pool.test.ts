@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Scheduler } from "../../worker/objects/scheduler.ts";
 import { ALARM_CONCURRENCY } from "../../worker/scheduler/limits.ts";
+import type { JobView } from "../../worker/scheduler/views.ts";
 import {
   alarmAt,
   counterValue,
@@ -45,7 +46,9 @@ function hangingReceiver(until: () => number) {
 }
 
 describe("a pool that stays full past the alarm's budget", () => {
-  it("runs the jobs that waited for a slot, and a new job, within about a second of a slot freeing", { timeout: 20_000 }, async () => {
+  it("runs the jobs that waited for a slot, and a new job, within about a second of a slot freeing", {
+    timeout: 20_000,
+  }, async () => {
     let releaseAt = Number.POSITIVE_INFINITY;
     const receiver = hangingReceiver(() => releaseAt);
     const stub = newScheduler();
@@ -53,7 +56,7 @@ describe("a pool that stays full past the alarm's budget", () => {
       instance.alarmBudgetMs = BUDGET_MS;
     });
     const counter = uniqueCounter();
-    const hooks = [];
+    const hooks: JobView[] = [];
     for (let i = 0; i < ALARM_CONCURRENCY; i++) {
       hooks.push(
         await schedule(stub, {
@@ -71,7 +74,8 @@ describe("a pool that stays full past the alarm's budget", () => {
       const now = Date.now();
       for (const [i, h] of hooks.entries())
         state.storage.sql.exec("UPDATE jobs SET next_run_at = ? WHERE id = ?", now - 1000 + i, h.id);
-      for (const w of waiting) state.storage.sql.exec("UPDATE jobs SET next_run_at = ? WHERE id = ?", now, w.id);
+      for (const w of waiting)
+        state.storage.sql.exec("UPDATE jobs SET next_run_at = ? WHERE id = ?", now, w.id);
       releaseAt = now + 6 * BUDGET_MS;
       await state.storage.setAlarm(now);
     });
