@@ -121,7 +121,7 @@ export const rateLimits = {
     namespaceId: "1002",
     limit: 600,
     period: 60,
-    description: "Public reads per client IP: every GET under /api/ except WebSocket upgrades (writes).",
+    description: "Public reads per client IP: every GET under /api/ but the WebSocket route (a write).",
   },
   ADMIN_ATTEMPTS: {
     namespaceId: "1003",
