@@ -51,7 +51,7 @@ export function corsPolicy(): MiddlewareHandler<AppEnv> {
         : cors({
             origin: (origin) => (allowed.includes(origin) ? origin : null),
             allowMethods: ["GET", "POST", "DELETE"],
-            allowHeaders: ["Content-Type", "Authorization"],
+            allowHeaders: ["Content-Type", "Authorization", "Resume-Key"],
             maxAge: 600,
           });
     cached = { raw, middleware };
