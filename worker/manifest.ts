@@ -79,6 +79,11 @@ export const durableObjects = {
     storage: "sqlite",
     description: "Named job schedulers: one-off, recurring and cron jobs run on the object's alarm.",
   },
+  CLIENT_SOCKETS: {
+    className: "ClientSockets",
+    storage: "sqlite",
+    description: "The open chat sockets of one client across rooms, for the per-client bound (internal).",
+  },
 } as const satisfies Record<string, DurableObjectDeclaration>;
 
 /**

@@ -27,6 +27,8 @@ export const CHAT_LIMITS = {
    * keys every limit (clientKey: `CF-Connecting-IP`, an IPv6 client's /64).
    */
   socketsPerClient: 20,
+  /** Open sockets per client across all rooms; the next upgrade is refused with 429 `too_many_sockets`. */
+  socketsPerClientTotal: 100,
   /**
    * Largest text frame, in UTF-16 code units as the room receives it: a `message` frame with a text of
    * `maxTextBytes` written with every character escaped (`\u0041`, six characters a byte) in its JSON envelope.

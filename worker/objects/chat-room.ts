@@ -22,6 +22,7 @@ import { SlidingWindowLimiter } from "../chat/rate-limiter.ts";
 import { type Connection, ConnectionRegistry, readConnection } from "../chat/registry.ts";
 import type { Env } from "../env.ts";
 import { errorBody } from "../http/errors.ts";
+import { clientSocketsOf } from "./client-sockets.ts";
 
 export type { Connection } from "../chat/registry.ts";
 
@@ -115,37 +116,41 @@ export class ChatRoom extends DurableObject<Env> {
       return refuse(400, "invalid_user", `Join with ?user=NAME, where NAME is ${USER_RULE}.`);
     }
     const registry = this.registry;
-    // A full room first lets go of sockets that went silent, so idle squatters cannot keep others out.
-    if (registry.socketCount >= CHAT_LIMITS.maxSockets) this.closeIdle();
-    if (registry.socketCount >= CHAT_LIMITS.maxSockets) {
-      return refuse(
-        503,
-        "room_full",
-        `This room already has ${CHAT_LIMITS.maxSockets} connections; try again later.`,
-      );
-    }
     // The worker's client key (the one every limit uses: an IPv6 client is its /64), set by the worker itself.
     const client = request.headers.get(HANDOFF_HEADERS.client) ?? "unknown-client";
-    if (registry.socketsOf(client) >= CHAT_LIMITS.socketsPerClient) {
+    const presented = request.headers.get(HANDOFF_HEADERS.resumeKey) ?? "";
+    // A full room first lets go of sockets that went silent, so idle squatters cannot keep others out.
+    if (registry.socketCount >= CHAT_LIMITS.maxSockets) this.closeIdle();
+    const refused = this.admissionRefusal(user, client, presented);
+    if (refused) return refused;
+
+    // Then the client's sockets across rooms (a refused socket above was never counted there).
+    const connectionId = crypto.randomUUID();
+    const admission = await clientSocketsOf(this.env, client)
+      .admit(client, this.ctx.id.toString(), connectionId)
+      .catch((error: unknown) => {
+        // The bound across rooms must not take chat down with it: admit, and say so in the log.
+        console.warn(`chat: per-client socket count unavailable, admitting: ${String(error)}`);
+        return { ok: true } as const;
+      });
+    if (!admission.ok) {
       return refuse(
         429,
         "too_many_sockets",
-        `One client may hold at most ${CHAT_LIMITS.socketsPerClient} sockets in a room; close one first.`,
+        `One client may hold at most ${CHAT_LIMITS.socketsPerClientTotal} sockets across all rooms; close one first.`,
       );
     }
-    // No silent impersonation: a name in use takes a second socket only with the key its first welcome gave.
-    const presentKey = registry.resumeKeyOf(user);
-    if (
-      presentKey !== undefined &&
-      !sameKey(request.headers.get(HANDOFF_HEADERS.resumeKey) ?? "", presentKey)
-    ) {
-      return refuse(409, "name_taken", nameTakenMessage(user));
+    // Other events ran while the count answered: the room may have filled, or the name been taken, meanwhile.
+    const refusedNow = this.admissionRefusal(user, client, presented);
+    if (refusedNow) {
+      this.releaseSocket(client, connectionId);
+      return refusedNow;
     }
-
+    const presentKey = registry.resumeKeyOf(user);
     const now = Date.now();
     const self: Connection = {
       user,
-      connectionId: crypto.randomUUID(),
+      connectionId,
       joinedAt: now,
       client,
       resumeKey: presentKey ?? newKey(),
@@ -363,6 +368,47 @@ export class ChatRoom extends DurableObject<Env> {
     return newestFirst.reverse();
   }
 
+  /** Why an upgrade is refused by this room's own limits and names, or undefined when it may join. */
+  private admissionRefusal(user: string, client: string, presented: string): Response | undefined {
+    const registry = this.registry;
+    if (registry.socketCount >= CHAT_LIMITS.maxSockets) {
+      return refuse(
+        503,
+        "room_full",
+        `This room already has ${CHAT_LIMITS.maxSockets} connections; try again later.`,
+      );
+    }
+    if (registry.socketsOf(client) >= CHAT_LIMITS.socketsPerClient) {
+      return refuse(
+        429,
+        "too_many_sockets",
+        `One client may hold at most ${CHAT_LIMITS.socketsPerClient} sockets in a room; close one first.`,
+      );
+    }
+    // No silent impersonation: a name in use takes a second socket only with the key its first welcome gave.
+    const presentKey = registry.resumeKeyOf(user);
+    if (presentKey !== undefined && !sameKey(presented, presentKey)) {
+      return refuse(409, "name_taken", nameTakenMessage(user));
+    }
+    return undefined;
+  }
+
+  /** Which of these connection ids are open sockets of this room (asked by ClientSockets, see there). */
+  openConnections(connectionIds: readonly string[]): string[] {
+    return connectionIds.filter((id) => this.registry.has(id));
+  }
+
+  /** Tells the client's count that a socket went; never holds up or fails the room's own event. */
+  private releaseSocket(client: string, connectionId: string): void {
+    this.ctx.waitUntil(
+      clientSocketsOf(this.env, client)
+        .release(connectionId)
+        .catch((error: unknown) =>
+          console.warn(`chat: could not release a socket of ${client}: ${String(error)}`),
+        ),
+    );
+  }
+
   /** Who is here: the count, and one page of names in sorted order after `after`. */
   members(after?: string): MemberPage {
     const registry = this.registry;
@@ -445,6 +491,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
     this.limiter.forget(c.connectionId);
     this.badFrames.forget(c.connectionId);
+    this.releaseSocket(c.client, c.connectionId);
     const removed = this.registry.remove(c.connectionId);
     const lastOfUser = removed ? removed.lastOfUser : this.registry.resumeKeyOf(c.user) === undefined;
     if (lastOfUser) this.presence.departed(c.user);
