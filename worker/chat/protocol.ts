@@ -13,6 +13,11 @@ export const CHAT_LIMITS = {
   rateWindowMs: 10_000,
   /** Messages a room keeps; older ones are deleted as new ones arrive. */
   historyKept: 1000,
+  /**
+   * A room with no socket open and no message for this long deletes its storage (its history), so names used once
+   * do not keep storage for ever. The next socket or post starts it afresh.
+   */
+  historyExpiryMs: 30 * 24 * 60 * 60 * 1000,
   /** Messages a `welcome` frame carries: at most this many, and at most `welcomeHistoryBytes` of their JSON. */
   welcomeHistory: 50,
   welcomeHistoryBytes: 32 * 1024,

@@ -273,7 +273,20 @@ export class ChatRoom extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.idleCheckArmed = false;
     this.closeIdle();
-    if (this.registry.socketCount > 0) await this.armIdleCheck();
+    if (this.registry.socketCount > 0) {
+      await this.armIdleCheck();
+      return;
+    }
+    // Nobody here: the room sleeps until its history expires, and then forgets it.
+    const last = this.hasSchema()
+      ? this.ctx.storage.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM messages").one().at
+      : null;
+    if (last === null || last <= Date.now() - CHAT_LIMITS.historyExpiryMs) {
+      await this.ctx.storage.deleteAll();
+      this.schemaReady = false;
+    } else {
+      await this.ctx.storage.setAlarm(last + CHAT_LIMITS.historyExpiryMs);
+    }
   }
 
   /**
@@ -338,6 +351,8 @@ export class ChatRoom extends DurableObject<Env> {
       .one();
     // Ids only grow (AUTOINCREMENT), so the newest `historyKept` messages are exactly those above this bound.
     this.ctx.storage.sql.exec("DELETE FROM messages WHERE id <= ?", row.id - CHAT_LIMITS.historyKept);
+    // The alarm that will expire the history once the room is empty and quiet (see `alarm`).
+    if (!this.idleCheckArmed) this.ctx.waitUntil(this.armIdleCheck());
     const message = toMessage(row);
     this.broadcast({ type: "message", ...message });
     return { ok: true, message };
