@@ -15,6 +15,7 @@ import {
   generateAssets,
 } from "../../infra/build.ts";
 import { buildOpenApiDocument } from "../../infra/openapi.ts";
+import { durableObjects } from "../../worker/manifest.ts";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const dirs: string[] = [];
@@ -127,13 +128,20 @@ describe("the worker build", () => {
 
   it("fails with a clear message when a bound class is not exported", () => {
     expect(() => assertBoundClassesExported(["default"])).toThrow(BuildError);
-    expect(() => assertBoundClassesExported(["ChatRoom", "Scheduler", "default"])).toThrow(
+    const allBut = (name: string) =>
+      Object.values(durableObjects)
+        .map((d) => d.className)
+        .filter((c) => c !== name);
+    expect(() => assertBoundClassesExported([...allBut("Counter"), "default"])).toThrow(
       /does not export Counter \(bound as COUNTER\), which worker\/manifest.ts binds/,
     );
-    expect(() => assertBoundClassesExported(["default"])).toThrow(
-      /does not export Counter \(bound as COUNTER\), ChatRoom \(bound as CHAT_ROOM\), Scheduler \(bound as SCHEDULER\)/,
+    // Every bound class, from the manifest (a new class must not break this test).
+    const bound = Object.entries(durableObjects).map(
+      ([binding, d]) => `${d.className} (bound as ${binding})`,
     );
-    expect(() => assertBoundClassesExported(["ChatRoom", "Counter", "Scheduler", "default"])).not.toThrow();
+    expect(() => assertBoundClassesExported(["default"])).toThrow(`does not export ${bound.join(", ")}`);
+    const classes = Object.values(durableObjects).map((d) => d.className);
+    expect(() => assertBoundClassesExported([...classes, "default"])).not.toThrow();
   });
 });
 

@@ -221,10 +221,10 @@ $("join-form").addEventListener("submit", (e) => {
     const url = new URL(`/api/rooms/${seg(room)}/ws`, location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("user", user);
+    // The resume key goes in a subprotocol, not the URL (request logs keep URLs); the server answers "chat".
     const resumeKey = sessionStorage.getItem(keyName(room, user));
-    if (resumeKey) url.searchParams.set("resumeKey", resumeKey);
     setConnected(true, "Connecting…");
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, resumeKey ? ["chat", `resume-key.${resumeKey}`] : ["chat"]);
     socket = ws;
     let opened = false;
     ws.addEventListener("open", () => {
