@@ -1,5 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { expect } from "vitest";
@@ -50,14 +49,20 @@ export async function closePage(page: Page): Promise<void> {
   await page.context().close();
 }
 
-/** A screenshot for a person to look at (E2E_SCREENSHOT_DIR, else a fresh temp dir); logs the path. */
+/**
+ * With E2E_SCREENSHOT_DIR set, a screenshot (the whole page, or the first screen) for a person to look at; logs
+ * its path. Without it, nothing: encoding PNGs is most of what a run would spend on them.
+ */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
-  screenshotDir ??= process.env.E2E_SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), "e2e-")));
-  const file = path.join(screenshotDir, name);
+  const dir = process.env.E2E_SCREENSHOT_DIR;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, name);
+  // The first screen, as a person arriving at the page sees it (a focused field may have scrolled it).
+  if (!fullPage) await page.evaluate("window.scrollTo(0, 0)");
   await page.screenshot({ path: file, fullPage });
   console.log(`screenshot: ${file}`);
 }
-let screenshotDir: string | undefined;
 
 /** Shows a scheduler's jobs: types its name and leaves the field, as a person would. */
 export async function showScheduler(page: Page, scheduler: string): Promise<void> {

@@ -277,6 +277,8 @@ function onFrame(event) {
   const room = chat.want?.room ?? "";
   if (f.type === "welcome") {
     chat.me = f.you;
+    // Back after a drop: the server may have restarted with another build; the header says so now.
+    if (chat.retries > 0) checkHealth();
     chat.retries = 0;
     // Kept for this tab, so a reconnect while the old socket still counts as present is not refused as name_taken.
     sessionStorage.setItem(keyName(room, f.you), f.resumeKey);
@@ -402,21 +404,24 @@ const FETCHED = 1000; // the list route's largest page: sorted here, then shown 
 const narrow = matchMedia("(max-width: 40rem)");
 const perPage = () => (narrow.matches ? 5 : 10);
 const jobError = $("job-error");
-const jobs = { scheduler: "", status: "", list: [], counts: {}, more: false, page: 0, loading: false };
+const jobs = {
+  scheduler: "",
+  status: "",
+  list: [],
+  counts: {},
+  more: false,
+  page: 0,
+  loading: null,
+  again: false,
+};
 const schedulerName = () => $("job-scheduler").value.trim();
 const statusFilter = () => $("job-status").value;
 const token = () => $("job-token").value.trim();
 
 function describeAction(a) {
   if (a.type === "counter.increment") return `counter ${a.counter} +${a.by ?? 1}`;
-  if (a.type === "webhook") {
-    let target = a.url;
-    try {
-      const u = new URL(a.url);
-      target = u.host + (u.pathname === "/" ? "" : u.pathname);
-    } catch {}
-    return `webhook ${a.method || "POST"} ${target}`;
-  }
+  // As the API shows it: the path and query are `[redacted]` unless the read sent the admin token.
+  if (a.type === "webhook") return `webhook ${a.method || "POST"} ${a.url.replace(/^https?:\/\//, "")}`;
   if (a.type === "chat.post") {
     const text = a.text.length > 40 ? `${a.text.slice(0, 39)}…` : a.text;
     return `chat ${a.room}: “${text}”`;
@@ -542,17 +547,29 @@ async function loadJobs() {
   renderJobs();
 }
 
-async function refresh() {
-  if (jobs.loading) return;
-  jobs.loading = true;
-  try {
-    await loadJobs();
-  } catch (error) {
-    $("jobs-summary").textContent = "Could not load the jobs.";
-    throw error;
-  } finally {
-    jobs.loading = false;
+/**
+ * Loads and shows the jobs. One load at a time: a refresh asked for while one is running (the filter changed, a
+ * job was cancelled) runs once more after it, so what is shown always follows the latest request.
+ */
+function refresh() {
+  if (jobs.loading) {
+    jobs.again = true;
+    return jobs.loading;
   }
+  jobs.loading = (async () => {
+    try {
+      do {
+        jobs.again = false;
+        await loadJobs();
+      } while (jobs.again);
+    } catch (error) {
+      $("jobs-summary").textContent = "Could not load the jobs.";
+      throw error;
+    } finally {
+      jobs.loading = null;
+    }
+  })();
+  return jobs.loading;
 }
 
 // Cancel, after the person confirmed it in a dialog (Escape or "Keep it" keeps the job).
