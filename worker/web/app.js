@@ -150,10 +150,8 @@ async function checkHealth() {
   const build = String(h.buildId).slice(0, 12);
   const line = `${h.environment} · build ${build} · version ${String(h.versionId).slice(0, 8)}`;
   if (h.buildId !== health.pageBuild) {
-    showHealth(
-      `${line}: the server runs a new build (this page is build ${String(health.pageBuild).slice(0, 12)}). Reload to use it.`,
-      "changed",
-    );
+    const page = String(health.pageBuild).slice(0, 12);
+    showHealth(`${h.environment} · new build ${build} is live; this page is build ${page}.`, "changed");
   } else showHealth(line, "ok");
   if (wasDown) reconnectChatNow();
 }
