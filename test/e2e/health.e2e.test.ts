@@ -30,7 +30,11 @@ afterAll(async () => {
 });
 
 /** Chromium logs the requests and WebSocket connections the outage refuses. */
-const OUTAGE = [/net::ERR_CONNECTION_REFUSED/, /^WebSocket connection to .* failed/];
+const OUTAGE = [
+  /net::ERR_CONNECTION_REFUSED/,
+  /^WebSocket connection to .* failed/,
+  /^Failed to load resource: the server responded with a status of 503/,
+];
 
 /** Every text the chat status line shows from now on, in order. */
 async function recordChatStatus(page: Page): Promise<() => Promise<string[]>> {
@@ -107,6 +111,13 @@ describe("the page while the server goes away and comes back with another build"
         .poll(() => page.locator("#health").textContent())
         .toMatch(new RegExp(`^test · build ${nextBuild.slice(0, 12)} · version `));
       expect(await page.getByRole("button", { name: "Reload" }).isHidden()).toBe(true);
+      // A server that answers, but not well, is told apart from one that does not answer (checked at once when
+      // the tab becomes visible again).
+      await page.route("**/health", (route) => route.fulfill({ status: 503, body: "" }));
+      await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
+      await expect
+        .poll(() => page.locator("#health").textContent())
+        .toMatch(/^The server answers \/health with HTTP 503 since .+; retrying every 10 s\.$/);
       await closePage(page);
     }
   });

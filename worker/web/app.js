@@ -129,16 +129,19 @@ function showHealth(text, state) {
 async function checkHealth() {
   clearTimeout(health.timer);
   health.timer = setTimeout(checkHealth, HEALTH_MS);
+  if (document.visibilityState === "hidden") return;
   let h;
+  let problem = "Server unreachable";
   try {
     const res = await fetch("/health", { cache: "no-store" });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    h = await res.json();
-  } catch {
+    if (!res.ok) problem = `The server answers /health with HTTP ${res.status}`;
+    h = res.ok ? await res.json() : null;
+  } catch {}
+  if (!h) {
     if (!health.down) health.downSince = Date.now();
     health.down = true;
     showHealth(
-      `Server unreachable since ${TIME.format(health.downSince)}; retrying every ${HEALTH_MS / 1000} s.`,
+      `${problem} since ${TIME.format(health.downSince)}; retrying every ${HEALTH_MS / 1000} s.`,
       "down",
     );
     return;
@@ -507,7 +510,7 @@ function renderJobs() {
   else {
     summary = parts.join(", ");
     if (jobs.status && list.length === 0) summary += ` · none ${jobs.status}`;
-    if (jobs.more) summary += ` · the first ${FETCHED} in the order scheduled`;
+    if (jobs.more) summary += ` · sorted among the first ${FETCHED} scheduled`;
     summary += ` · updated ${TIME.format(new Date())}`;
   }
   $("jobs-summary").textContent = summary;
