@@ -1,4 +1,5 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { expect } from "vitest";
@@ -50,19 +51,19 @@ export async function closePage(page: Page): Promise<void> {
 }
 
 /**
- * With E2E_SCREENSHOT_DIR set, a screenshot (the whole page, or the first screen) for a person to look at; logs
- * its path. Without it, nothing: encoding PNGs is most of what a run would spend on them.
+ * A screenshot (the whole page, or the first screen) for a person to look at, in E2E_SCREENSHOT_DIR or else a fresh
+ * temp dir; logs its path.
  */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
-  const dir = process.env.E2E_SCREENSHOT_DIR;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, name);
+  screenshotDir ??= process.env.E2E_SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), "e2e-")));
+  await mkdir(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, name);
   // The first screen, as a person arriving at the page sees it (a focused field may have scrolled it).
   if (!fullPage) await page.evaluate("window.scrollTo(0, 0)");
   await page.screenshot({ path: file, fullPage });
   console.log(`screenshot: ${file}`);
 }
+let screenshotDir: string | undefined;
 
 /** Shows a scheduler's jobs: types its name and leaves the field, as a person would. */
 export async function showScheduler(page: Page, scheduler: string): Promise<void> {
