@@ -163,8 +163,12 @@ export function planClasses(
     );
   }
   const tombstoned = Object.entries(manifest.tombstones);
+  // A provisioned class renamed to a live one arrives with its objects: the target is renamed into, not created.
+  const renamedInto = new Set(
+    tombstoned.flatMap(([c, t]) => (t.state === "renamed" && have.has(c) ? [t.renamedTo] : [])),
+  );
   return {
-    created: [...live.keys()].filter((c) => !have.has(c)).sort(),
+    created: [...live.keys()].filter((c) => !have.has(c) && !renamedInto.has(c)).sort(),
     deleted: tombstoned.filter(([c, t]) => t.state === "deleted" && have.has(c)).map(([c]) => c),
     renamed: tombstoned.flatMap(([c, t]) =>
       t.state === "renamed" && have.has(c) ? [{ from: c, to: t.renamedTo }] : [],
