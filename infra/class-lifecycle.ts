@@ -159,7 +159,7 @@ export function planClasses(
       `The deployed script has the Durable Object class${vanished.length > 1 ? "es" : ""} ${vanished.join(", ")}, ` +
         "which worker/manifest.ts neither binds nor tombstones. Say what happened to it in `tombstones`: " +
         `{ ${vanished[0]}: { state: "deleted", note: "why" } } deletes its objects, ` +
-        `{ state: "renamed", renamedTo: "<live class>" } keeps them under the new name.`,
+        `{ ${vanished[0]}: { state: "renamed", renamedTo: "<live class>", note: "why" } } keeps them under the new name.`,
     );
   }
   const tombstoned = Object.entries(manifest.tombstones);

@@ -2,14 +2,27 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OUT_DIR, readBuildRecord } from "../../infra/build.ts";
-import { durableObjects, lastLegacyTag, runtimeDefaults, staticAssets } from "../../worker/manifest.ts";
+import {
+  durableObjects,
+  lastLegacyTag,
+  runtimeDefaults,
+  staticAssets,
+  tombstones,
+} from "../../worker/manifest.ts";
 import { ACCOUNT, deploy, onlyOf, resourcesOf, TYPES, versionOf, ZONE } from "./deploy-fixtures.ts";
 
-/** The manifest's live classes as the `exports` map must declare them (no tombstone today). */
+/** The manifest's live classes as the `exports` map must declare them. */
 const liveExports = Object.fromEntries(
   Object.values(durableObjects)
     .map((d) => [d.className, { type: "durable-object", storage: d.storage }] as const)
     .sort(([a], [b]) => a.localeCompare(b)),
+);
+/** ... and its tombstones, whatever they are today (none, or a class deleted or renamed). */
+const tombstoneExports = Object.fromEntries(
+  Object.entries(tombstones).map(([name, t]) => [
+    name,
+    expect.objectContaining({ type: "durable-object", state: t.state }),
+  ]),
 );
 
 /** The live classes as the version's annotation and the `classes` output record them. */
@@ -70,7 +83,7 @@ describe.each([
 
   it("declares the classes with `exports` from the manifest, never `migrations`", async () => {
     const version = versionOf(await deploy(stack)).inputs;
-    expect(version.exports).toEqual(liveExports);
+    expect(version.exports).toEqual({ ...liveExports, ...tombstoneExports });
     expect(version).not.toHaveProperty("migrations");
   });
 
@@ -114,7 +127,8 @@ describe.each([
         deleted: [],
         renamed: [],
         transferred: [],
-        appliedTombstones: [],
+        // A new script has none of the tombstoned classes: every tombstone is already applied there.
+        appliedTombstones: Object.keys(tombstones),
       },
       // Cloudflare reports the reconciliation after a real upload; the mocks upload nothing.
       exportsReconciliation: null,
