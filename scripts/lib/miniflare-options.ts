@@ -63,9 +63,9 @@ export function miniflareDurableObjects(
  * A deployed version has the same files behind the same binding, routed as infra/bindings.ts `assetsRouting` says
  * (the worker first for every request, no HTML rewriting, no fallback page), so every request reaches the worker
  * as here. Locally the binding is workerd's read-only disk service rather than Miniflare's `assets` option: that
- * option puts Miniflare's asset router in front of every request as one more worker hop, which doubled the CPU of
- * a plain `GET /health` (1.3 ms instead of 0.6 ms of workerd CPU on Miniflare 5.20260815, `npm run bench -- --only
- * http`) to serve one file that only `GET /openapi.json` reads. Only for a built bundle: sources run without a
+ * option puts Miniflare's asset router in front of every request as one more worker hop, which about doubled the
+ * workerd CPU of a plain `GET /health` (`npm run bench -- --only http`) to serve one file that only
+ * `GET /openapi.json` reads. Only for a built bundle: sources run without a
  * build (the in-runtime test pool) have no assets directory, and the route answers 404 there.
  */
 export function miniflareAssetBindings(directory: string) {

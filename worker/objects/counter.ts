@@ -18,7 +18,7 @@ interface PendingChange {
  *
  * Changes are written in batches (group commit). Every SQLite write of a Durable Object is committed to disk, and
  * the runtime's output gate holds each answer until the write behind it is durable; one commit per increment made
- * the disk the bottleneck (issue 12). So a change that arrives while a commit is in flight waits in a queue; when
+ * the disk the bottleneck under load. So a change that arrives while a commit is in flight waits in a queue; when
  * that commit is confirmed, the whole queue is applied in arrival order and written as one row update, one commit.
  * Each change still gets its own distinct count, and no answer leaves before the value it reports is written:
  * nothing is counted only in memory. With no commit in flight a change is written at once, as before.
@@ -26,7 +26,8 @@ interface PendingChange {
 export class Counter extends DurableObject<Env> {
   /**
    * The table is created by the first write, not in the constructor: a read of a counter that holds nothing must
-   * answer 0 without writing, or every GET of a new name would create a stored object (issue 18, item 2).
+   * answer 0 without writing, or every GET of a new name would create a stored object: anyone could make the platform create (and bill)
+   * storage with plain reads.
    */
   private hasTable: boolean;
   /** Changes that arrived while a batch was being committed. */

@@ -69,7 +69,7 @@ export class JobStore {
 
   /**
    * Whether this scheduler has ever stored anything. A read of a scheduler that holds nothing answers the empty
-   * state without writing: the schema is created by the first write (issue 18: reads must not create objects).
+   * state without writing: the schema is created by the first write (a GET must not create stored objects).
    */
   hasSchema(): boolean {
     return (
