@@ -133,10 +133,10 @@ function operation(route: RouteContract, components: Components): Json {
       required: true,
       schema: jsonSchema(schema, "input", components),
     })),
-    ...Object.entries(route.query ?? {}).map(([name, schema]) => ({
+    ...Object.entries(route.query?.entries ?? {}).map(([name, schema]) => ({
       name,
       in: "query",
-      ...(route.requiredQuery?.includes(name) ? { required: true } : {}),
+      ...(schema.type === "optional" ? {} : { required: true }),
       schema: jsonSchema(schema, "input", components),
     })),
   ];

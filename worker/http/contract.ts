@@ -1,4 +1,5 @@
 import type * as v from "valibot";
+import type { QuerySchema } from "./query.ts";
 
 /**
  * The API contract, described beside each router, so the OpenAPI document (served at /openapi.json) is generated
@@ -24,9 +25,8 @@ export interface RouteContract {
   readonly tag: string;
   /** Path parameters; each is a string schema. */
   readonly params?: Readonly<Record<string, v.GenericSchema>>;
-  /** Query parameters (all optional unless `required` lists them). */
-  readonly query?: Readonly<Record<string, v.GenericSchema>>;
-  readonly requiredQuery?: readonly string[];
+  /** Query parameters: the schema the handler parses them with (worker/http/query.ts); required unless optional. */
+  readonly query?: QuerySchema;
   /** A JSON body; `optional` when an empty body is accepted (it means `{}`). */
   readonly body?: { readonly schema: v.GenericSchema; readonly optional?: boolean };
   /** Successful answers by status. */

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { tableExists } from "./sql.ts";
 
 /** Result of a counter change: either the new count, or why it was refused (state unchanged). */
 export type CounterChange =
@@ -37,9 +38,7 @@ export class Counter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.hasTable =
-      ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'").toArray()
-        .length > 0;
+    this.hasTable = tableExists(ctx.storage.sql, "counter");
   }
 
   get(): number {
