@@ -158,7 +158,7 @@ describe("the worker build", () => {
       /^[^\n]*Gone is renamed to Nowhere, which is not a live class[^\n]*$/,
     );
     // A class the deployed scripts have (the legacy history created it) dropped without a tombstone.
-    const provisioned = new Set(manifest.legacyMigrations.flatMap((m) => m.steps.newSqliteClasses));
+    const provisioned = new Set<string>(manifest.legacyMigrations.flatMap((m) => m.steps.newSqliteClasses));
     if (provisioned.has(declaration.className)) {
       const dropped = { ...manifest, durableObjects: Object.fromEntries(rest) };
       await expect(buildWorker({ outDir, manifest: dropped })).rejects.toThrow(
