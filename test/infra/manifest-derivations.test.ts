@@ -19,15 +19,18 @@ import * as manifest from "../../worker/manifest.ts";
 // document, and change nothing else in them.
 
 const live = Object.values(manifest.durableObjects).map((d) => d.className);
+// Names no real class, binding or tombstone has (checked below), so the real manifest can grow any class.
+const unused = (name: string) =>
+  !live.includes(name) && !(name in manifest.tombstones) && !(name.toUpperCase() in manifest.durableObjects);
 const grown = {
   ...manifest,
   durableObjects: {
     ...manifest.durableObjects,
-    LEADERBOARD: { className: "Leaderboard", storage: "sqlite", description: "Top-N boards." },
+    EXTRA_BOARD: { className: "ExtraBoard", storage: "sqlite", description: "Top-N boards." },
   },
   tombstones: {
     ...manifest.tombstones,
-    Ranking: { state: "renamed", renamedTo: "Leaderboard", note: "the boards' first name" },
+    ExtraRanking: { state: "renamed", renamedTo: "ExtraBoard", note: "the boards' first name" },
   },
 } as const satisfies ClassManifest;
 
@@ -35,27 +38,32 @@ const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 describe("one more class and a tombstone in the manifest", () => {
+  it("uses names the real manifest does not", () => {
+    expect(["ExtraBoard", "ExtraRanking"].filter(unused)).toHaveLength(2);
+    expect(manifest.durableObjects).not.toHaveProperty("EXTRA_BOARD");
+  });
+
   it("passes the lifecycle checks the build runs, and a wrong rename is refused naming the class", () => {
     expect(manifestRefusal(grown)).toBeUndefined();
     const typo = {
       ...grown,
-      tombstones: { Ranking: { ...grown.tombstones.Ranking, renamedTo: "Leaderbord" } },
+      tombstones: { ExtraRanking: { ...grown.tombstones.ExtraRanking, renamedTo: "ExtraBord" } },
     };
-    expect(manifestRefusal(typo)).toMatch(/Ranking is renamed to Leaderbord, which is not a live class/);
+    expect(manifestRefusal(typo)).toMatch(/ExtraRanking is renamed to ExtraBord, which is not a live class/);
   });
 
   it("adds exactly its binding to the version's bindings", () => {
     expect(durableObjectBindings(grown)).toEqual([
       ...durableObjectBindings(),
-      { type: "durable_object_namespace", name: "LEADERBOARD", className: "Leaderboard" },
+      { type: "durable_object_namespace", name: "EXTRA_BOARD", className: "ExtraBoard" },
     ]);
   });
 
   it("adds the class and its tombstone to `exports`", () => {
     expect(exportsFromManifest(grown)).toEqual({
       ...exportsFromManifest(manifest),
-      Leaderboard: { type: "durable-object", storage: "sqlite" },
-      Ranking: { type: "durable-object", state: "renamed", renamedTo: "Leaderboard" },
+      ExtraBoard: { type: "durable-object", storage: "sqlite" },
+      ExtraRanking: { type: "durable-object", state: "renamed", renamedTo: "ExtraBoard" },
     });
   });
 
@@ -63,20 +71,20 @@ describe("one more class and a tombstone in the manifest", () => {
     const today = new Set(live);
     expect(planClasses(grown, today)).toEqual({
       ...planClasses(manifest, today),
-      created: ["Leaderboard"],
-      appliedTombstones: [...planClasses(manifest, today).appliedTombstones, "Ranking"],
+      created: ["ExtraBoard"],
+      appliedTombstones: [...planClasses(manifest, today).appliedTombstones, "ExtraRanking"],
     });
-    expect(planClasses(grown, new Set([...live, "Ranking"]))).toEqual({
+    expect(planClasses(grown, new Set([...live, "ExtraRanking"]))).toEqual({
       ...planClasses(manifest, today),
-      renamed: [...planClasses(manifest, today).renamed, { from: "Ranking", to: "Leaderboard" }],
+      renamed: [...planClasses(manifest, today).renamed, { from: "ExtraRanking", to: "ExtraBoard" }],
     });
   });
 
   it("requires the bundle to export it", () => {
     expect(() => assertBoundClassesExported([...live, "default"], grown)).toThrow(
-      /does not export Leaderboard \(bound as LEADERBOARD\)/,
+      /does not export ExtraBoard \(bound as EXTRA_BOARD\)/,
     );
-    expect(() => assertBoundClassesExported([...live, "Leaderboard", "default"], grown)).not.toThrow();
+    expect(() => assertBoundClassesExported([...live, "ExtraBoard", "default"], grown)).not.toThrow();
   });
 
   it("adds its binding and both `exports` entries to the wrangler configuration, nothing else", () => {
@@ -88,12 +96,12 @@ describe("one more class and a tombstone in the manifest", () => {
     expect(after).toEqual({
       ...before,
       durable_objects: {
-        bindings: [...before.durable_objects.bindings, { name: "LEADERBOARD", class_name: "Leaderboard" }],
+        bindings: [...before.durable_objects.bindings, { name: "EXTRA_BOARD", class_name: "ExtraBoard" }],
       },
       exports: {
         ...before.exports,
-        Leaderboard: { type: "durable-object", storage: "sqlite" },
-        Ranking: { type: "durable-object", state: "renamed", renamed_to: "Leaderboard" },
+        ExtraBoard: { type: "durable-object", storage: "sqlite" },
+        ExtraRanking: { type: "durable-object", state: "renamed", renamed_to: "ExtraBoard" },
       },
     });
   });
@@ -105,7 +113,7 @@ describe("one more class and a tombstone in the manifest", () => {
       ...before,
       durableObjects: {
         ...before.durableObjects,
-        LEADERBOARD: { className: "Leaderboard", useSQLite: true },
+        EXTRA_BOARD: { className: "ExtraBoard", useSQLite: true },
       },
     });
   });
@@ -115,16 +123,16 @@ describe("one more class and a tombstone in the manifest", () => {
     const dir = await mkdtemp(path.join(tmpdir(), "routes-"));
     dirs.push(dir);
     await writeFile(
-      path.join(dir, "leaderboards.ts"),
+      path.join(dir, "extra-boards.ts"),
       "export function contract() {\n" +
-        '  return [{ method: "get", path: "/api/leaderboards/:name", summary: "The top scores", tag: "leaderboards",\n' +
+        '  return [{ method: "get", path: "/api/extra-boards/:name", summary: "The top scores", tag: "extra-boards",\n' +
         '    ok: { 200: { description: "The board." } } }];\n}\n',
     );
     const theirs = await loadContracts(dir);
-    expect(theirs.map((r) => r.path)).toEqual(["/api/leaderboards/:name"]);
+    expect(theirs.map((r) => r.path)).toEqual(["/api/extra-boards/:name"]);
     const before = await buildOpenApiDocument();
     const after = await buildOpenApiDocument({ routes: [...(await loadContracts()), ...theirs] });
-    const { "/api/leaderboards/{name}": added, ...rest } = after.paths;
+    const { "/api/extra-boards/{name}": added, ...rest } = after.paths;
     expect(rest).toEqual(before.paths);
     expect(added?.get).toMatchObject({ summary: "The top scores" });
     expect({ ...after, paths: rest }).toEqual(before);
