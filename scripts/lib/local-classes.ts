@@ -71,7 +71,7 @@ export function prepareLocalClasses(
   const m = options.manifest ?? manifest;
   const worker = options.workerName ?? LOCAL_WORKER_NAME;
   const shown = path.relative(process.cwd(), persistTo) || ".";
-  const dirOf = (key: string) => path.join(shown, "do", key, "");
+  const dirOf = (key: string) => `${path.join(shown, "do", key)}/`;
   const withObjects = namespacesWithObjects(persistTo);
   const recorded = readRenames(persistTo);
   const live = new Set(Object.values(m.durableObjects).map((d) => d.className));
