@@ -63,8 +63,8 @@ describe("the worker build", () => {
       mainModule: "index.js",
       assets,
       sizes: { raw: bytes.byteLength, gzip: expect.any(Number) },
-      exports: expect.arrayContaining(["ChatRoom", "Counter", "Scheduler", "default"]),
-      migrationTag: "v3",
+      exports: [...Object.values(manifest.durableObjects).map((d) => d.className), "default"].sort(),
+      migrationTag: manifest.lastLegacyTag(),
       esbuildVersion: expect.any(String),
     });
     expect(record.sizes.gzip).toBeLessThan(record.sizes.raw);
