@@ -14,19 +14,19 @@ export type DurableObjectBindings = {
     : DurableObjectNamespace;
 };
 
-/** The manifest's class names that worker/objects/index.ts does not export (never, when it exports them all). */
-type Unexported = Exclude<Manifest[keyof Manifest]["className"], keyof Exported>;
+/** `true` when every class `M` binds is exported in `E`, otherwise a sentence naming the missing ones. */
+export type ExportCheck<M extends Record<string, { readonly className: string }>, E> = [
+  Exclude<M[keyof M]["className"], keyof E>,
+] extends [never]
+  ? true
+  : `export ${Exclude<M[keyof M]["className"], keyof E>} from worker/objects/index.ts: worker/manifest.ts binds it`;
 type Assert<T extends true> = T;
 /**
  * A compile error that names the class when the manifest binds a class the worker does not export, e.g.
  * `Type '"export Leaderboard from worker/objects/index.ts: worker/manifest.ts binds it"' does not satisfy the
  * constraint 'true'`. The build says the same at run time (infra/build.ts `assertBoundClassesExported`).
  */
-export type EveryBoundClassIsExported = Assert<
-  [Unexported] extends [never]
-    ? true
-    : `export ${Unexported} from worker/objects/index.ts: worker/manifest.ts binds it`
->;
+export type EveryBoundClassIsExported = Assert<ExportCheck<Manifest, Exported>>;
 
 /** Rate-limiting bindings, one per manifest entry. */
 export type RateLimitBindings = { readonly [B in keyof typeof rateLimits]: RateLimit };

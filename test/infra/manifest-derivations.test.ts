@@ -18,7 +18,7 @@ import * as manifest from "../../worker/manifest.ts";
 // bindings, the exports, the class plan, the wrangler configuration, the Miniflare options and the OpenAPI
 // document, and change nothing else in them.
 
-const live = Object.values(manifest.durableObjects).map((d) => d.className);
+const live: string[] = Object.values(manifest.durableObjects).map((d) => d.className);
 // Names no real class, binding or tombstone has (checked below), so the real manifest can grow any class.
 const unused = (name: string) =>
   !live.includes(name) && !(name in manifest.tombstones) && !(name.toUpperCase() in manifest.durableObjects);
