@@ -1,14 +1,18 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import { durableObjects, staticAssets } from "../worker/manifest.ts";
+import * as manifest from "../worker/manifest.ts";
+import { staticAssets } from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
+import type { ClassManifest } from "./class-lifecycle.ts";
 import { deployedRateLimits } from "./rate-limit-namespaces.ts";
 import type { RateLimitSetting } from "./runtime-environment.ts";
 
 type ScriptBinding = cloudflare.types.input.WorkerVersionBinding;
 
 /** The manifest's Durable Objects as version bindings (same names and classes Miniflare gets). */
-export function durableObjectBindings(): ScriptBinding[] {
+export function durableObjectBindings({
+  durableObjects,
+}: Pick<ClassManifest, "durableObjects"> = manifest): ScriptBinding[] {
   return Object.entries(durableObjects).map(([name, declaration]) => ({
     type: "durable_object_namespace",
     name,

@@ -272,7 +272,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
           `${command}, and rotate the token if that file was shared.`,
       );
     } else if (text("adminToken").length < MIN_ADMIN_TOKEN_LENGTH) {
-      // The length only, never the value: a deployed admin token must not be guessable (issue 18, item 8).
+      // The length only, never the value: a deployed admin token must not be guessable.
       problems.push(
         `adminToken is too short (${text("adminToken").length} characters; a deployed stack needs at least ` +
           `${MIN_ADMIN_TOKEN_LENGTH}): ${configSetCommand(stack, "adminToken", '"$(openssl rand -hex 32)"', true)}.`,
@@ -303,7 +303,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
     );
   } else if (deploy && corsAllowedOrigins.some((o) => !o.startsWith("https://"))) {
     // A page served over http can be rewritten by anyone on its network path, and would then act with this
-    // origin's CORS and write access (issue 18, item 10). Local runs may still list http origins.
+    // origin's CORS and write access. Local runs may still list http origins.
     const plain = corsAllowedOrigins.filter((o) => !o.startsWith("https://"));
     problems.push(
       `corsAllowedOrigins of a deployed stack must be https origins, got ${plain.join(", ")}: ` +

@@ -1,9 +1,9 @@
 import path from "node:path";
-import * as manifest from "../worker/manifest.ts";
+import * as realManifest from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
 import { assetsRouting } from "./bindings.ts";
 import { BUNDLE_FILE, DEFAULT_OUT_DIR, ROOT, WORKER_ENTRY } from "./build.ts";
-import { type DurableObjectExport, exportsFromManifest } from "./class-lifecycle.ts";
+import { type ClassManifest, type DurableObjectExport, exportsFromManifest } from "./class-lifecycle.ts";
 import { deployedRateLimits } from "./rate-limit-namespaces.ts";
 import { platformBindings } from "./runtime-environment.ts";
 import { environmentForStack } from "./stack-environment.ts";
@@ -61,12 +61,14 @@ function wranglerExport(entry: DurableObjectExport): Record<string, string> {
 /**
  * The configuration for `settings`, to be written into `configDir` (paths in it are relative to that directory,
  * as wrangler resolves them). `buildId` is what BUILD_ID reads under wrangler (it bundles the source itself).
+ * `manifest` defaults to worker/manifest.ts (tests pass another's classes).
  */
 export function wranglerConfig(
   settings: StackSettings,
-  options: { readonly configDir: string; readonly buildId: string },
+  options: { readonly configDir: string; readonly buildId: string; readonly manifest?: ClassManifest },
 ): WranglerConfig {
   const relative = (file: string) => path.relative(options.configDir, file).split(path.sep).join("/");
+  const manifest = { ...realManifest, ...options.manifest };
   const exports = exportsFromManifest(manifest);
   return {
     $schema: relative(path.join(ROOT, "node_modules/wrangler/config-schema.json")),

@@ -8,6 +8,7 @@ import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
 import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
+import { localClassesOrExit } from "./lib/local-classes.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
@@ -77,6 +78,8 @@ const build = await buildWorker().catch((error: unknown) => {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
   process.exit(1);
 });
+// Local state follows the manifest's renames as Cloudflare's does, and refuses objects of a forgotten class.
+const localClasses = localClassesOrExit(persistTo);
 const platform = await startLocalPlatform({
   bundlePath: build.bundlePath,
   env: envFor(build.buildId),
@@ -84,6 +87,7 @@ const platform = await startLocalPlatform({
   host: args.host,
   persistTo,
   verbose: args.verbose,
+  namespaceKeys: localClasses.namespaceKeys,
 });
 const described = [
   `environment ${settings?.environment ?? "local"}`,
@@ -105,6 +109,7 @@ if (settings) {
   );
 }
 console.log(`  state kept in ${path.relative(process.cwd(), persistTo) || "."}/; Ctrl-C to stop`);
+for (const note of localClasses.notes) console.log(`  ${note}`);
 
 // worker/manifest.ts (and worker/platform.ts, the binding names) are also loaded by this Node process: Miniflare's
 // Durable Object bindings and the migration tag come from them at start-up. A running workerd cannot take new

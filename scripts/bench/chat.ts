@@ -7,7 +7,7 @@ const FANOUT_CLIENTS = 200;
 const FANOUT_ROUNDS = 50;
 const SENDERS = 10;
 const THROUGHPUT_MS = 5_000;
-/** Room sizes of the presence table (issue 16); the last is the room's cap. */
+/** Room sizes of the presence table (how presence frames grow with a room); the last is the room's cap. */
 const FILL_SIZES = [100, 200, 500, CHAT_LIMITS.maxSockets] as const;
 const FILL_MESSAGES = 10;
 /** How long without a frame counts as quiet. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { planClasses } from "../../infra/class-lifecycle.ts";
 import { classesAtTag } from "../../infra/legacy-tags.ts";
-import { durableObjects, lastLegacyTag, legacyMigrations } from "../../worker/manifest.ts";
+import * as manifest from "../../worker/manifest.ts";
+import { durableObjects, lastLegacyTag, legacyMigrations, tombstones } from "../../worker/manifest.ts";
 import { deploy, lifecycleUploadOf, nonVersionedOf } from "./deploy-fixtures.ts";
 
 const classes = Object.values(durableObjects)
@@ -22,14 +24,14 @@ describe.each(["staging", "prod"])("stack %s moving from tagged migrations to ex
     // Converting replaces the tagged history with exports: a lifecycle change, so one non-versioned deploy.
     const upload = nonVersionedOf(run).inputs.config as Record<string, unknown>;
     expect(upload).not.toHaveProperty("migrations");
-    expect(Object.keys(upload.exports as object).sort()).toEqual(classes);
+    expect(Object.keys(upload.exports as object).sort()).toEqual(
+      [...classes, ...Object.keys(tombstones)].sort(),
+    );
+    // Planned against what the tags provisioned: classes added since are created, tombstones of tagged classes
+    // applied now (the plan itself is tested in class-lifecycle.test.ts).
     expect(run.outputs.classLifecycle).toEqual({
       starting: "convert-from-tags",
-      created: classes.filter((c) => !provisioned.has(c)),
-      deleted: [],
-      renamed: [],
-      transferred: [],
-      appliedTombstones: [],
+      ...planClasses(manifest, provisioned),
     });
   });
 

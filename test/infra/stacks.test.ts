@@ -5,9 +5,9 @@ import { deployedRateLimits } from "../../infra/rate-limit-namespaces.ts";
 import {
   durableObjects,
   lastLegacyTag,
-  tombstones as manifestTombstones,
   runtimeDefaults,
   staticAssets,
+  tombstones,
 } from "../../worker/manifest.ts";
 import {
   ACCOUNT,
@@ -21,11 +21,18 @@ import {
   ZONE,
 } from "./deploy-fixtures.ts";
 
-/** The manifest's live classes as the `exports` map must declare them (no tombstone today). */
+/** The manifest's live classes as the `exports` map must declare them. */
 const liveExports = Object.fromEntries(
   Object.values(durableObjects)
     .map((d) => [d.className, { type: "durable-object", storage: d.storage }] as const)
     .sort(([a], [b]) => a.localeCompare(b)),
+);
+/** ... and its tombstones, whatever they are today (none, or a class deleted or renamed). */
+const tombstoneExports = Object.fromEntries(
+  Object.entries(tombstones).map(([name, t]) => [
+    name,
+    expect.objectContaining({ type: "durable-object", state: t.state }),
+  ]),
 );
 
 /** The live classes as the version's annotation and the `classes` output record them. */
@@ -87,7 +94,7 @@ describe.each([
 
   it("declares the classes with `exports` from the manifest, never `migrations`", async () => {
     const version = versionOf(await deploy(stack)).inputs;
-    expect(version.exports).toEqual(liveExports);
+    expect(version.exports).toEqual({ ...liveExports, ...tombstoneExports });
     expect(version).not.toHaveProperty("migrations");
   });
 
@@ -131,7 +138,8 @@ describe.each([
         deleted: [],
         renamed: [],
         transferred: [],
-        appliedTombstones: Object.keys(manifestTombstones),
+        // None of the tombstoned classes is provisioned: every tombstone is already applied.
+        appliedTombstones: Object.keys(tombstones),
       },
       deployPath: "versioned",
       // Cloudflare reports the reconciliation after a real upload; the mocks upload nothing.

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, readBuildRecord } from "../../infra/build.ts";
 import { REDACTED, SynthUsageError, synthesize } from "../../scripts/lib/synth.ts";
-import { durableObjects, lastLegacyTag } from "../../worker/manifest.ts";
+import { durableObjects, lastLegacyTag, tombstones } from "../../worker/manifest.ts";
 import { probeScripts, runScript, type ScriptRun } from "../support/script-process.ts";
 
 const WORKER_VERSION = "cloudflare:index/workerVersion:WorkerVersion";
@@ -71,7 +71,9 @@ describe.each([
       locationHint: hint,
     });
     expect(result.classes.live).toBeNull();
-    expect(Object.keys(result.classes.exports).sort()).toEqual(classes);
+    expect(Object.keys(result.classes.exports).sort()).toEqual(
+      [...classes, ...Object.keys(tombstones)].sort(),
+    );
     expect(result.classes.plan).toEqual(result.outputs.classLifecycle);
 
     expect(result.resources.find((r: { type: string }) => r.type === WORKER_VERSION)).toBeUndefined();

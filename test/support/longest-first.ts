@@ -2,12 +2,10 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
  * The in-runtime files (the worker project's, test/worker/). Each pool slot that runs one starts a workerd and loads
- * the worker's module graph into it (three such workerd used 8.1 CPU s in one run, two 5.6 in another). Queued right
- * behind the two longest files, they start while two slots are busy with those, so only the other two slots start a
- * workerd for them and run all eighteen (~7 s) before going on with the node files. Queued last, as vitest put them,
- * every slot freed at the end started its own, and the run ended on ~6 s of those starts with the cores partly idle.
- * `npx vitest run` from a fresh state, two clones taking turns: here 47.4, 46.3, 43.9 and 40.7 s (58-68 CPU s); last
- * 51.2, 50.0, 42.9 and 44.4 s (62-75 CPU s).
+ * the worker's module graph into it, a few CPU seconds each. Queued right behind the two longest files, they start
+ * while two slots are busy with those, so only the other two slots start a workerd for them and run them all before
+ * going on with the node files. Queued last, as vitest put them, every slot freed at the end started its own, and the
+ * run ended on those starts with the cores partly idle (timed runs of both orders: CHANGELOG.md).
  */
 const IN_RUNTIME = { project: "worker" } as const;
 

@@ -23,6 +23,7 @@ import { type Connection, ConnectionRegistry, readConnection } from "../chat/reg
 import type { Env } from "../env.ts";
 import { errorBody } from "../http/errors.ts";
 import { clientSocketsOf } from "./client-sockets.ts";
+import { tableExists } from "./sql.ts";
 
 export type { Connection } from "../chat/registry.ts";
 
@@ -433,10 +434,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   private hasSchema(): boolean {
     if (!this.schemaReady) {
-      this.schemaReady =
-        this.ctx.storage.sql
-          .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'")
-          .toArray().length > 0;
+      this.schemaReady = tableExists(this.ctx.storage.sql, "messages");
     }
     return this.schemaReady;
   }

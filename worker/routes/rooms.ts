@@ -6,7 +6,6 @@ import {
   CHAT_SUBPROTOCOL,
   HANDOFF_HEADERS,
   IDLE_CLOSE_CODE,
-  isUserName,
   POLICY_CLOSE_CODE,
   RESUME_KEY_SUBPROTOCOL_PREFIX,
   TOO_BIG_CLOSE_CODE,
@@ -18,8 +17,9 @@ import { clientKey } from "../http/client-key.ts";
 import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { publicWrite } from "../http/guards.ts";
+import { parseQuery } from "../http/query.ts";
 import { stubByName } from "../http/stubs.ts";
-import { int, jsonBody, nameParam, nameSchema, strictObject } from "../http/validation.ts";
+import { int, intBetween, jsonBody, nameParam, nameSchema, strictObject } from "../http/validation.ts";
 
 /**
  * `{"user","text","resumeKey"?}`; the text rules (not empty, at most 4 KiB) are the room's, so frames and HTTP
@@ -50,46 +50,24 @@ function presentedResumeKey(c: Context): string {
   return offered?.slice(RESUME_KEY_SUBPROTOCOL_PREFIX.length) ?? c.req.query("resumeKey") ?? "";
 }
 
-function limitQuery(c: Context): number {
-  const raw = c.req.query("limit");
-  if (raw === undefined) return CHAT_LIMITS.defaultLimit;
-  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(limit >= 1 && limit <= CHAT_LIMITS.maxLimit)) {
-    throw new ApiError(
-      400,
-      "invalid_limit",
-      `limit must be an integer from 1 to ${CHAT_LIMITS.maxLimit} (got ${JSON.stringify(raw.slice(0, 20))}).`,
-    );
-  }
-  return limit;
-}
+const MESSAGE_ID = "must be a message id, a positive integer";
 
-/** `?before=ID`: history older than a message id the client holds (paging back); absent = the newest. */
-function beforeQuery(c: Context): number | undefined {
-  const raw = c.req.query("before");
-  if (raw === undefined) return undefined;
-  const before = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(before >= 1)) {
-    throw new ApiError(
-      400,
-      "invalid_before",
-      `before must be a message id, a positive integer (got ${JSON.stringify(raw.slice(0, 20))}).`,
-    );
-  }
-  return before;
-}
+/** `?limit=&before=` of the history: the newest `limit`, or those older than the message id `before`. */
+const historyQuery = v.object({
+  limit: v.optional(intBetween(1, CHAT_LIMITS.maxLimit), CHAT_LIMITS.defaultLimit),
+  before: v.optional(v.pipe(int(MESSAGE_ID), v.minValue(1, MESSAGE_ID))),
+});
 
 /** `?cursor=NAME`: the `next` of the previous page of members (a user name); absent = the first page. */
-function cursorQuery(c: Context): string | undefined {
-  const raw = c.req.query("cursor");
-  if (raw === undefined) return undefined;
-  if (USER_PATTERN.test(raw)) return raw;
-  throw new ApiError(
-    400,
-    "invalid_cursor",
-    `cursor must be the "next" of a previous page (got ${JSON.stringify(raw.slice(0, 40))}).`,
-  );
-}
+const membersQuery = v.object({
+  cursor: v.optional(v.pipe(v.string(), v.regex(USER_PATTERN, 'must be the "next" of a previous page'))),
+});
+
+/** `?user=NAME&resumeKey=`: who joins; the key from a welcome takes the name back on another socket. */
+const joinQuery = v.object({
+  user: v.pipe(v.string(`must be ${USER_RULE}`), v.regex(USER_PATTERN, `must be ${USER_RULE}`)),
+  resumeKey: v.optional(v.string()),
+});
 
 export const rooms = new Hono<AppEnv>()
   .get("/:name/ws", publicWrite, async (c) => {
@@ -102,14 +80,7 @@ export const rooms = new Hono<AppEnv>()
         { Upgrade: "websocket" },
       );
     }
-    const user = c.req.query("user");
-    if (!isUserName(user)) {
-      throw new ApiError(
-        400,
-        "invalid_user",
-        `Join with ?user=NAME, where NAME is ${USER_RULE} (got ${JSON.stringify((user ?? "").slice(0, 40))}).`,
-      );
-    }
+    const { user } = parseQuery(c, joinQuery);
     // Without these the runtime refuses the upgrade itself, in plain text: answer the contract's JSON instead.
     if (!c.req.header("sec-websocket-key") || c.req.header("sec-websocket-version") !== "13") {
       throw new ApiError(
@@ -143,14 +114,13 @@ export const rooms = new Hono<AppEnv>()
   })
   .get("/:name/messages", async (c) => {
     const name = nameParam(c);
-    const limit = limitQuery(c);
-    const before = beforeQuery(c);
+    const { limit, before } = parseQuery(c, historyQuery);
     const messages = await stubByName(c.env, "CHAT_ROOM", name).history(limit, before ? { before } : {});
     return c.json({ room: name, messages });
   })
   .get("/:name/members", async (c) => {
     const name = nameParam(c);
-    const after = cursorQuery(c);
+    const { cursor: after } = parseQuery(c, membersQuery);
     return c.json({ room: name, ...(await stubByName(c.env, "CHAT_ROOM", name).members(after)) });
   })
   .post("/:name/messages", publicWrite, async (c) => {
@@ -165,7 +135,6 @@ export const rooms = new Hono<AppEnv>()
 /** The contract of these routes (see worker/http/contract.ts; never called by the worker). */
 export function contract(): RouteContract[] {
   const params = { name: nameSchema };
-  const user = v.pipe(v.string(), v.regex(USER_PATTERN));
   const message = component(
     "Message",
     v.object({ id: int(), user: v.string(), text: v.string(), at: v.string() }),
@@ -196,8 +165,7 @@ export function contract(): RouteContract[] {
         `A socket silent for ${CHAT_LIMITS.idleCloseMs / 1000} s is closed with code ${IDLE_CLOSE_CODE}.`,
       tag,
       params,
-      query: { user, resumeKey: v.string() },
-      requiredQuery: ["user"],
+      query: joinQuery,
       ok: { 101: { description: "Switching protocols: the socket." } },
       errors: {
         409: "`name_taken`: someone else is in the room under this name (no matching `resumeKey`).",
@@ -215,10 +183,7 @@ export function contract(): RouteContract[] {
       summary: "Recent messages, oldest first",
       tag,
       params,
-      query: {
-        limit: v.pipe(int(), v.minValue(1), v.maxValue(CHAT_LIMITS.maxLimit)),
-        before: v.pipe(int(), v.minValue(1)),
-      },
+      query: historyQuery,
       ok: {
         200: {
           description: `The newest \`limit\` (default ${CHAT_LIMITS.defaultLimit}) messages, or those older than the message id \`before\`.`,
@@ -232,7 +197,7 @@ export function contract(): RouteContract[] {
       summary: "Who is in the room, one page of names at a time",
       tag,
       params,
-      query: { cursor: user },
+      query: membersQuery,
       ok: {
         200: {
           description: `Everyone present is counted; at most ${CHAT_LIMITS.namesPerFrame} names per page, sorted. Follow \`next\` (as \`cursor\`) while it is not null.`,
