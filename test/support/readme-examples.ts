@@ -37,14 +37,15 @@ export function shellCommands(files = guideFiles()): ShellCommand[] {
     let fence = "";
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!;
-      const open = /^(```+)\s*(\w*)/.exec(text);
+      // Fences may be indented (a block inside a list item).
+      const open = /^\s*(```+)\s*(\w*)/.exec(text);
       if (!inShell && open) {
         fence = open[1]!;
         inShell = ["sh", "bash", "shell", "console"].includes(open[2]!);
         if (!inShell) i = closingFence(lines, i, fence);
         continue;
       }
-      if (inShell && text.startsWith(fence)) {
+      if (inShell && text.trimStart().startsWith(fence)) {
         inShell = false;
         continue;
       }
@@ -53,7 +54,7 @@ export function shellCommands(files = guideFiles()): ShellCommand[] {
       let command = text;
       while (command.endsWith("\\") && i + 1 < lines.length)
         command = `${command.slice(0, -1)}${lines[++i]!.trim()}`;
-      commands.push({ file: name, line: start + 1, command });
+      commands.push({ file: name, line: start + 1, command: command.trim() });
     }
   }
   return commands;
@@ -88,6 +89,6 @@ export function readmeExamples(files = guideFiles()): ReadmeExample[] {
 }
 
 function closingFence(lines: string[], from: number, fence: string): number {
-  for (let j = from + 1; j < lines.length; j++) if (lines[j]!.startsWith(fence)) return j;
+  for (let j = from + 1; j < lines.length; j++) if (lines[j]!.trimStart().startsWith(fence)) return j;
   return lines.length;
 }
