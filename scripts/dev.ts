@@ -7,10 +7,10 @@ import path from "node:path";
 import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
 import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
-import { parseCli, usageError } from "./lib/cli.ts";
+import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
-import type { LocalEnvironment } from "./lib/miniflare-options.ts";
+import { type LocalEnvironment, stackRateLimits } from "./lib/miniflare-options.ts";
 
 const cli = {
   name: "dev",
@@ -31,6 +31,7 @@ const cli = {
   },
 } as const;
 const { values: args } = parseCli(cli);
+if (args.env !== undefined) checkStackName(cli, args.env);
 
 const port = Number(args.port);
 if (!/^\d+$/.test(args.port) || port > 65535) {
@@ -57,9 +58,10 @@ if (args.env !== undefined) {
   }
 }
 // With --env, the very function the Pulumi program uses for the stack's bindings (infra/stack-environment.ts).
+// Every rate limiter too: with --env, the limits that stack deploys, not the generous local ones.
 const envFor = (buildId: string): LocalEnvironment =>
   settings
-    ? environmentForStack(settings, buildId, secrets)
+    ? { ...environmentForStack(settings, buildId, secrets), rateLimits: stackRateLimits(settings) }
     : // Plain local runs may call http and loopback webhook receivers; with --env, the stack's rules apply.
       { environment: "local", buildId, adminToken: secrets.ADMIN_TOKEN, webhookAllowHttp: true };
 
@@ -78,6 +80,13 @@ const platform = await startLocalPlatform({
   host: args.host,
   persistTo,
   verbose: args.verbose,
+}).catch((error: unknown) => {
+  if ((error as { code?: unknown }).code !== "ERR_ADDRESS_IN_USE") throw error;
+  console.error(
+    `npm run dev: ${args.host}:${port} is already in use (another npm run dev?): stop it, or pick another port: ` +
+      `npm run dev -- --port ${port + 1}`,
+  );
+  process.exit(1);
 });
 const described = [
   `environment ${settings?.environment ?? "local"}`,
