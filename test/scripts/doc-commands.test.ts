@@ -4,13 +4,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
 import type { ProbeResult } from "../support/cli-probe.ts";
-import { type ShellCommand, shellCommands } from "../support/readme-examples.ts";
+import { guideFiles, type ShellCommand, shellCommands } from "../support/readme-examples.ts";
 import { probeScripts } from "../support/script-process.ts";
 
 /**
  * The npm-script lines of the guide (README.md and docs/*.md): every one names a script package.json has, and every
  * one that needs no account, no Pulumi CLI and no network runs here as written and succeeds. The curl examples run
- * in test/artifact/readme-examples.test.ts.
+ * in test/artifact/readme-examples.test.ts. Their links must lead somewhere.
  */
 
 interface NpmLine {
@@ -106,4 +106,38 @@ describe("the npm-script lines of the README and docs/", () => {
       if (l.args.includes("--out")) expect(existsSync(out!), `${out} was not written`).toBe(true);
     },
   );
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+
+function anchorsIn(file: string): Set<string> {
+  const text = readFileSync(file, "utf8").replace(/^\s*```[\s\S]*?^\s*```/gm, "");
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1]!)));
+}
+
+describe("the links of the README and docs/", () => {
+  const links = guideFiles().flatMap((file) => {
+    const text = readFileSync(file, "utf8").replace(/^\s*```[\s\S]*?^\s*```/gm, "");
+    return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1]!)
+      .filter((target) => !/^[a-z]+:/i.test(target))
+      .map((target) => [`${path.relative(ROOT, file)} -> ${target}`, file, target] as const);
+  });
+
+  it("finds them", () => {
+    expect(links.length).toBeGreaterThan(20);
+  });
+
+  it.each(links)("%s exists", (_name, file, target) => {
+    const [relative, anchor] = target.split("#") as [string, string | undefined];
+    const destination = relative ? path.resolve(path.dirname(file), relative) : file;
+    expect(existsSync(destination), `${destination} does not exist`).toBe(true);
+    if (anchor && destination.endsWith(".md")) expect([...anchorsIn(destination)]).toContain(anchor);
+  });
 });
