@@ -10,7 +10,8 @@ import { formatConfigProblems, type StackSettings } from "../infra/stack-setting
 import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
-import { type LocalEnvironment, stackRateLimits } from "./lib/miniflare-options.ts";
+import type { LocalEnvironment } from "./lib/miniflare-options.ts";
+import { stackRateLimits } from "./lib/stack-rate-limits.ts";
 
 const cli = {
   name: "dev",
