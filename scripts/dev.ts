@@ -7,7 +7,7 @@ import path from "node:path";
 import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
 import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
-import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
+import { addressInUse, checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
@@ -37,6 +37,15 @@ if (args.env !== undefined) checkStackName(cli, args.env);
 const port = Number(args.port);
 if (!/^\d+$/.test(args.port) || port > 65535) {
   usageError(cli, `--port must be a whole number from 0 to 65535, got ${JSON.stringify(args.port)}`);
+}
+// Before anything is built or written: Miniflare would otherwise end in a 20-line ERR_ADDRESS_IN_USE trace.
+const taken = await addressInUse(args.host, port);
+if (taken) {
+  console.error(
+    `npm run dev: ${args.host}:${port} is already in use (another npm run dev?): stop it, or pick another port: ` +
+      `npm run dev -- --port ${port + 1}`,
+  );
+  process.exit(1);
 }
 // Each stack's local state is kept apart from plain local runs (and from the other stacks).
 const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
@@ -81,13 +90,6 @@ const platform = await startLocalPlatform({
   host: args.host,
   persistTo,
   verbose: args.verbose,
-}).catch((error: unknown) => {
-  if ((error as { code?: unknown }).code !== "ERR_ADDRESS_IN_USE") throw error;
-  console.error(
-    `npm run dev: ${args.host}:${port} is already in use (another npm run dev?): stop it, or pick another port: ` +
-      `npm run dev -- --port ${port + 1}`,
-  );
-  process.exit(1);
 });
 const described = [
   `environment ${settings?.environment ?? "local"}`,

@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { isPreviewStack } from "../../infra/preview-stacks.ts";
@@ -191,4 +192,14 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+/** Whether something already listens on host:port (port 0 never is: the system picks a free one). */
+export function addressInUse(host: string, port: number): Promise<boolean> {
+  if (port === 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
 }
