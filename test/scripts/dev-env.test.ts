@@ -44,14 +44,18 @@ function startDev(args: string[], env: Record<string, string> = {}): Promise<{ u
 // Each of these starts `npm run dev` (its own Node and workerd, ~2.5 s to ready): side by side, not in turn.
 describe.concurrent("npm run dev as its own process", () => {
   describe("npm run dev -- --env <stack>", () => {
+    // One `npm run dev -- --env prod` for the tests below (a start is ~2.5 CPU s).
+    let prod: Promise<{ url: URL; output: string }> | undefined;
+    const startProd = () =>
+      (prod ??= mkdtemp(path.join(tmpdir(), "dev-env-")).then((persist) => {
+        dirs.push(persist);
+        return startDev(["--env", "prod", "--persist-to", persist], { ADMIN_TOKEN: "local" });
+      }));
+
     it("runs the platform with the stack's environment name and location hint, and its secrets", async ({
       expect,
     }) => {
-      const persist = await mkdtemp(path.join(tmpdir(), "dev-env-"));
-      dirs.push(persist);
-      const { url, output } = await startDev(["--env", "prod", "--persist-to", persist], {
-        ADMIN_TOKEN: "local",
-      });
+      const { url, output } = await startProd();
       const health = await (await fetch(new URL("/health", url))).json();
       expect(health).toMatchObject({
         status: "ok",
@@ -66,9 +70,7 @@ describe.concurrent("npm run dev as its own process", () => {
     it("runs every rate limiter with what the stack deploys: wrong admin tokens get the deployed 429", async ({
       expect,
     }) => {
-      const persist = await mkdtemp(path.join(tmpdir(), "dev-env-limits-"));
-      dirs.push(persist);
-      const { url } = await startDev(["--env", "prod", "--persist-to", persist], { ADMIN_TOKEN: "local" });
+      const { url } = await startProd();
       const { limit } = rateLimits.ADMIN_ATTEMPTS;
       const statuses: number[] = [];
       for (let i = 0; i < limit + 10; i++) {
