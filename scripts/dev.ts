@@ -7,11 +7,12 @@ import path from "node:path";
 import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
 import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
-import { parseCli, usageError } from "./lib/cli.ts";
+import { addressInUse, checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { localClassesOrExit } from "./lib/local-classes.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
+import { stackRateLimits } from "./lib/stack-rate-limits.ts";
 import { stateDirProblem } from "./lib/state-dir.ts";
 
 const cli = {
@@ -33,10 +34,20 @@ const cli = {
   },
 } as const;
 const { values: args } = parseCli(cli);
+if (args.env !== undefined) checkStackName(cli, args.env);
 
 const port = Number(args.port);
 if (!/^\d+$/.test(args.port) || port > 65535) {
   usageError(cli, `--port must be a whole number from 0 to 65535, got ${JSON.stringify(args.port)}`);
+}
+// Before anything is built or written: Miniflare would otherwise end in a 20-line ERR_ADDRESS_IN_USE trace.
+const taken = await addressInUse(args.host, port);
+if (taken) {
+  console.error(
+    `npm run dev: ${args.host}:${port} is already in use (another npm run dev?): stop it, or pick another port: ` +
+      `npm run dev -- --port ${port + 1}`,
+  );
+  process.exit(1);
 }
 // Each stack's local state is kept apart from plain local runs (and from the other stacks).
 const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
@@ -64,9 +75,10 @@ if (args.env !== undefined) {
   }
 }
 // With --env, the very function the Pulumi program uses for the stack's bindings (infra/stack-environment.ts).
+// Every rate limiter too: with --env, the limits that stack deploys, not the generous local ones.
 const envFor = (buildId: string): LocalEnvironment =>
   settings
-    ? environmentForStack(settings, buildId, secrets)
+    ? { ...environmentForStack(settings, buildId, secrets), rateLimits: stackRateLimits(settings) }
     : // Plain local runs may call http and loopback webhook receivers; with --env, the stack's rules apply.
       { environment: "local", buildId, adminToken: secrets.ADMIN_TOKEN, webhookAllowHttp: true };
 

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "../infra/build.ts";
-import { parseCli, usageError } from "./lib/cli.ts";
+import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { tailCommand } from "./lib/logs.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
 import { stackConfigValue, stackOutputs } from "./lib/pulumi-stacks.ts";
@@ -28,7 +28,7 @@ const cli = {
   positionals: { min: 1, max: 1 },
 } as const;
 const { values, positionals } = parseCli(cli);
-const stack = positionals[0]!;
+const stack = checkStackName(cli, positionals[0]!);
 const filters = { status: values.status, method: values.method, search: values.search, json: values.json };
 try {
   tailCommand({ scriptName: "-", ...filters }); // bad filters are a usage error, before Pulumi is asked anything

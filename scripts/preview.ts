@@ -8,6 +8,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import { ROOT } from "../infra/build.ts";
 import { previewStackName } from "../infra/preview-stacks.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
+import { explainPulumiError } from "./lib/pulumi-errors.ts";
 
 const cli = {
   name: "preview",
@@ -28,16 +29,28 @@ try {
   usageError(cli, (error as Error).message);
 }
 
+// The team's settings, checked before Pulumi is asked anything: a preview has no stack file to hold them.
+const account = process.env.CLOUDFLARE_ACCOUNT_ID;
+const subdomain = process.env.WORKERS_DEV_SUBDOMAIN;
+if (action === "up" && (!account || !subdomain)) {
+  const missing = [
+    ...(account ? [] : ["CLOUDFLARE_ACCOUNT_ID=<32-hex-digit account id>"]),
+    ...(subdomain ? [] : ["WORKERS_DEV_SUBDOMAIN=<the x of x.workers.dev>"]),
+  ];
+  console.error(
+    `preview ${stackName}: a preview deploys to your account's workers.dev, so it needs ` +
+      `${missing.map((m) => m.split("=")[0]).join(" and ")}. Fix: export ${missing.join(" ")}`,
+  );
+  process.exit(1);
+}
+
 const onOutput = (text: string) => process.stdout.write(text);
 try {
   const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT });
   if (action === "up") {
-    const account = process.env.CLOUDFLARE_ACCOUNT_ID;
-    const subdomain = process.env.WORKERS_DEV_SUBDOMAIN;
-    if (!account || !subdomain) throw new Error("set CLOUDFLARE_ACCOUNT_ID and WORKERS_DEV_SUBDOMAIN");
     await stack.setAllConfig({
-      "do-platform:accountId": { value: account },
-      "do-platform:workersDevSubdomain": { value: subdomain },
+      "do-platform:accountId": { value: account! },
+      "do-platform:workersDevSubdomain": { value: subdomain! },
       "do-platform:adminToken": { value: randomBytes(32).toString("hex"), secret: true },
     });
     const result = await stack.up({ onOutput, color: "never" });
@@ -48,6 +61,7 @@ try {
     console.log(`preview ${stackName}: destroyed`);
   }
 } catch (error) {
-  console.error(`preview ${stackName}: ${(error as Error).message}`);
+  // The Automation API's failures (no Pulumi CLI, not logged in, ...) as one sentence with the fix.
+  console.error(`preview ${stackName}: ${explainPulumiError(error, stackName).message}`);
   process.exitCode = 1;
 }

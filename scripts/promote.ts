@@ -3,7 +3,7 @@
 // that takes traffic step by step. See scripts/lib/promotion.ts for the steps.
 // Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else the stack's secret.
 import { buildWorker, ROOT } from "../infra/build.ts";
-import { parseCli, usageError } from "./lib/cli.ts";
+import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { cloudflareVersionOps } from "./lib/cloudflare-versions.ts";
 import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";
@@ -33,10 +33,15 @@ const spec = {
   },
 } as const;
 const { values } = parseCli(spec);
+checkStackName(spec, values.from);
+checkStackName(spec, values.to);
 const steps = parseSteps(values.steps);
 if (typeof steps === "string") usageError(spec, steps);
 if (!/^\d+(\.\d+)?$/.test(values.wait))
-  usageError(spec, `--wait takes seconds, got ${JSON.stringify(values.wait)}`);
+  usageError(
+    spec,
+    `--wait takes a number of seconds, 0 or more (e.g. --wait 5), got ${JSON.stringify(values.wait)}`,
+  );
 const log = (line: string) => console.log(line);
 // CI serialises promotions with the workflow's concurrency group; from a terminal, this lock does.
 let release = () => {};

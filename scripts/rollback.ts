@@ -1,20 +1,24 @@
 // `npm run rollback -- <stack> [--to <version-id | build-id>]`: a deployment at 100 % of an earlier version (by
 // default the one before the live one): no build, no upload. Refuses a version from before a Durable Object class
 // change of the live one. See scripts/lib/rollback.ts.
-import { parseCli } from "./lib/cli.ts";
+import { checkStackName, parseCli } from "./lib/cli.ts";
 import { cloudflareVersionOps, VersionsUnavailable } from "./lib/cloudflare-versions.ts";
+import { PulumiProblem } from "./lib/pulumi-errors.ts";
 import { stackConfigValue, stackOutputs } from "./lib/pulumi-stacks.ts";
 import { rollback } from "./lib/rollback.ts";
+import { explainWranglerError } from "./lib/wrangler-errors.ts";
 
-const { positionals, values } = parseCli({
+const cli = {
   name: "rollback",
   usage:
     "usage: npm run rollback -- <stack> [--to <version-id | build-id>]\n" +
-    "  --to   the version to go back to, by version id or build id (default: the one before the live one)",
+    "  --to   the version to go back to, by version id or build id (default: the one before the live one)\n" +
+    "  needs CLOUDFLARE_API_TOKEN (and CLOUDFLARE_ACCOUNT_ID when the stack file has no accountId)",
   options: { to: { type: "string" } },
   positionals: { min: 1, max: 1 },
-});
-const stack = positionals[0]!;
+} as const;
+const { positionals, values } = parseCli(cli);
+const stack = checkStackName(cli, positionals[0]!);
 const to = values.to;
 const accountId =
   process.env.CLOUDFLARE_ACCOUNT_ID || (await stackConfigValue(stack, "accountId").catch(() => undefined));
@@ -32,13 +36,13 @@ const outcome = await rollback(
     },
     log: (line) => console.log(line),
   },
-).catch((error: Error) => {
-  // A missing token or account, or an API failure: one sentence and the fix, no stack trace.
+).catch((error: unknown) => {
+  // A missing token or account, wrangler's and Pulumi's failures: one sentence with the fix, never a trace.
   console.error(
-    error instanceof VersionsUnavailable
+    error instanceof VersionsUnavailable || error instanceof PulumiProblem
       ? error.message
-      : `rollback stopped: ${error.message.split("\n")[0]}`,
+      : `rollback: ${explainWranglerError(error)}`,
   );
-  return { ok: false as const, reason: error.message };
+  return { ok: false as const };
 });
 process.exitCode = outcome.ok ? 0 : 1;

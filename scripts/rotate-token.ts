@@ -1,11 +1,11 @@
 // `npm run rotate-token -- <stack>`: a new admin token for a deployed environment (see scripts/lib/rotate-token.ts).
 import { buildWorker } from "../infra/build.ts";
-import { parseCli } from "./lib/cli.ts";
+import { checkStackName, parseCli } from "./lib/cli.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
-import { setStackSecret, stackOutputs, upStack } from "./lib/pulumi-stacks.ts";
+import { selectStack, setStackSecret, stackOutputs, upStack } from "./lib/pulumi-stacks.ts";
 import { rotateToken } from "./lib/rotate-token.ts";
 
-const { positionals } = parseCli({
+const cli = {
   name: "rotate-token",
   usage: [
     "usage: npm run rotate-token -- <stack>",
@@ -15,10 +15,13 @@ const { positionals } = parseCli({
   ].join("\n"),
   options: {},
   positionals: { min: 1, max: 1 },
-});
-const stack = positionals[0]!;
+} as const;
+const { positionals } = parseCli(cli);
+const stack = checkStackName(cli, positionals[0]!);
 const log = (line: string) => console.log(line);
 try {
+  // Pulumi must answer for the stack (CLI installed, logged in, the stack exists) before step 1 is announced.
+  await selectStack(stack);
   const result = await rotateToken(
     stack,
     {

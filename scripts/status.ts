@@ -1,10 +1,10 @@
 // `npm run status -- [stack...] [--scheduler NAME] [--json]`: each environment's URL, the build its stack deployed,
 // the build and migration tag its /health reports, and optionally a scheduler's pending jobs.
-import { parseCli } from "./lib/cli.ts";
+import { checkStackName, parseCli } from "./lib/cli.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
 import { type EnvironmentStatus, environmentStatus, formatStatusTable } from "./lib/status.ts";
 
-const { values, positionals } = parseCli({
+const cli = {
   name: "status",
   usage: [
     "usage: npm run status -- [stack ...] [--scheduler NAME] [--json]",
@@ -14,7 +14,9 @@ const { values, positionals } = parseCli({
   ].join("\n"),
   options: { scheduler: { type: "string" }, json: { type: "boolean", default: false } },
   positionals: { min: 0, max: 100 },
-});
+} as const;
+const { values, positionals } = parseCli(cli);
+for (const stack of positionals) checkStackName(cli, stack);
 
 // Loaded after the arguments are read: the Pulumi Automation API takes most of a second to load, and --help or
 // a usage error should not wait for it.

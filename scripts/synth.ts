@@ -4,8 +4,7 @@
 // deployed script, the outputs); progress, placeholders and errors on stderr. Exit 1 when the stack would be refused, 2 on bad
 // usage. In a pipe, use `npm run -s synth -- ...` (npm prints its own banner on stdout otherwise) or --out.
 import { writeFileSync } from "node:fs";
-import { BuildError } from "../infra/build.ts";
-import { parseCli, usageError } from "./lib/cli.ts";
+import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { SynthUsageError, synthesize } from "./lib/synth.ts";
 
 const cli = {
@@ -29,7 +28,7 @@ const cli = {
   positionals: { min: 1, max: 1 },
 } as const;
 const parsed = parseCli(cli);
-const stack = parsed.positionals[0]!;
+const stack = checkStackName(cli, parsed.positionals[0]!);
 const config: Record<string, string> = {};
 for (const pair of parsed.values.config) {
   const eq = pair.indexOf("=");
@@ -61,10 +60,8 @@ try {
     process.stdout.write(json);
   }
 } catch (error) {
-  const known =
-    error instanceof SynthUsageError ||
-    error instanceof BuildError ||
-    (error instanceof Error && "__pulumiRunError" in error);
-  console.error(known ? `synth: ${(error as Error).message}` : error);
+  // The program's refusals (SynthUsageError, the Pulumi run's), a failed build, anything else: one line, never a
+  // trace or a raw error object.
+  console.error(`synth: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = error instanceof SynthUsageError ? 2 : 1;
 }

@@ -8,15 +8,16 @@ import { manifestRefusal } from "../infra/manifest-checks.ts";
 import { localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems } from "../infra/stack-settings.ts";
 import { wranglerConfig, wranglerConfigFile } from "../infra/wrangler-config.ts";
-import { parseCli } from "./lib/cli.ts";
+import { checkStackName, parseCli } from "./lib/cli.ts";
 
-const { positionals } = parseCli({
+const cli = {
   name: "wrangler-config",
   usage: "usage: npm run wrangler-config -- <stack>   (writes wrangler.<stack>.json for wrangler tail/dev)",
   options: {},
   positionals: { min: 1, max: 1 },
-});
-const stack = positionals[0]!;
+} as const;
+const { positionals } = parseCli(cli);
+const stack = checkStackName(cli, positionals[0]!);
 const settings = localStackSettings(stack);
 if (!settings.ok) {
   console.error(formatConfigProblems(stack, settings.problems));

@@ -54,13 +54,7 @@ export function explainPulumiError(error: unknown, stack?: string): PulumiProble
   if (error instanceof PulumiProblem) return error;
   const text = textOf(error);
   const s = stack ? ` -s ${stack}` : "";
-  if (/\bENOENT\b/.test(text) && /pulumi/i.test(text)) {
-    return new PulumiProblem(
-      "no-cli",
-      "The Pulumi CLI is not installed (no `pulumi` on PATH).",
-      "install it from https://www.pulumi.com/docs/iac/download-install/ (curl -fsSL https://get.pulumi.com | sh), or pass a URL instead of a stack name",
-    );
-  }
+  if (/\bENOENT\b/.test(text) && /pulumi/i.test(text)) return noPulumiCli();
   if (/passphrase must be set|PULUMI_CONFIG_PASSPHRASE/i.test(text) && !/incorrect passphrase/i.test(text)) {
     return new PulumiProblem(
       "no-passphrase",
@@ -102,5 +96,14 @@ export function noUrlOutput(stack: string): PulumiProblem {
     "no-output",
     `Stack ${stack} has no url output yet: it has not been deployed.`,
     `pulumi up -s ${stack}`,
+  );
+}
+
+/** No `pulumi` on PATH: the same sentence for the Automation API's failure and for a script that runs the CLI. */
+export function noPulumiCli(): PulumiProblem {
+  return new PulumiProblem(
+    "no-cli",
+    "The Pulumi CLI is not installed (no `pulumi` on PATH).",
+    "install it from https://www.pulumi.com/docs/iac/download-install/ (curl -fsSL https://get.pulumi.com | sh)",
   );
 }

@@ -301,6 +301,26 @@ async function scheduledJob(ctx: Ctx): Promise<string> {
   return `job ${String(job.id).slice(0, 8)} ran after its ${delay} delay and incremented ${counterName}`;
 }
 
+/**
+ * The admin token, before anything is written: the checks after this one write counters, chat messages and a job,
+ * and only the admin token can undo them. A job with no fields is refused after the token is checked and before
+ * anything is stored: 400 with a good token, 401 with a wrong one, 503 where the environment has none.
+ */
+async function adminToken(ctx: Ctx): Promise<string> {
+  if (!ctx.adminToken) {
+    fail(
+      "no admin token, so nothing was written: the checks that follow write data only an admin token can undo",
+    );
+  }
+  const probe = await request(ctx, `/api/schedulers/${SMOKE_SCHEDULER}/jobs`, json({}, ctx.adminToken));
+  const code = String(probe.body?.error?.code ?? "");
+  if (probe.status === 401) fail("the environment refused the admin token (401), so nothing was written");
+  if (probe.status === 503)
+    fail(`the environment has no admin token configured (503 ${code}), so nothing was written`);
+  if (probe.status === 429) fail(`too many admin attempts from here (429 ${code}): try again in a minute`);
+  return probe.status === 400 ? "accepted, before anything was written" : `answered ${probe.status} ${code}`;
+}
+
 async function resetCounter(ctx: Ctx, name: string): Promise<void> {
   const res = await request(ctx, `/api/counters/${name}`, { method: "DELETE", headers: adminHeader(ctx) });
   expectStatus(`DELETE /api/counters/${name}`, res, 200);
@@ -369,6 +389,7 @@ async function objectVersions(ctx: Ctx): Promise<string> {
 const CHECKS: readonly { name: string; run: (ctx: Ctx) => Promise<string> }[] = [
   { name: "health", run: health },
   { name: "page", run: page },
+  { name: "admin token", run: adminToken },
   { name: "counter round trip", run: counter },
   { name: "chat round trip", run: chat },
   { name: "scheduled job", run: scheduledJob },
@@ -377,7 +398,8 @@ const OBJECT_CHECK = { name: "object versions", run: objectVersions };
 
 /**
  * Checks a live environment over real HTTP and WebSockets. Every check runs (one failure does not hide another)
- * unless /health itself fails, which makes the rest meaningless.
+ * unless /health itself fails, which makes the rest meaningless, or the admin token does, without which the rest
+ * would write what it cannot clean up.
  */
 export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const ctx: Ctx = {
@@ -407,7 +429,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     }
     results.push(result);
     options.onProgress?.({ kind: "end", result });
-    if (!result.ok && check.name === "health") break;
+    if (!result.ok && (check.name === "health" || check.name === "admin token")) break;
   }
   // Always the last step, after failures too: a smoke run leaves no counters behind and no job pending.
   if (ctx.undo.length > 0) {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isPreviewStack } from "../../infra/preview-stacks.ts";
 import { stackConfigFromFiles } from "../../infra/project-file.ts";
 import { configSetCommand, SECRET_SETTINGS } from "../../infra/stack-settings.ts";
 import { type MockRun, NON_VERSIONED_DEPLOY, runProgramUnderMocks } from "./pulumi-mocks.ts";
@@ -92,9 +93,18 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     if (secret) secretKeys.push(key);
     placeholders.push({ key, value: secret ? REDACTED : value, reason });
   };
+  // A preview has no stack file: npm run preview takes the team's settings from the environment instead.
+  const preview = isPreviewStack(stack);
+  const previewVariable: Record<string, string> = {
+    accountId: "CLOUDFLARE_ACCOUNT_ID",
+    workersDevSubdomain: "WORKERS_DEV_SUBDOMAIN",
+  };
   const notCommitted = (key: string, example: string) =>
-    `Pulumi.${stack}.yaml does not set ${key} (account-specific; each team runs ` +
-    `${configSetCommand(stack, key, example)}). Pass --config ${key}=<value> to synthesize with yours.`;
+    (preview
+      ? `a preview has no stack file: npm run preview -- up ${stack.slice(3)} takes ${key} from ${previewVariable[key]}.`
+      : `Pulumi.${stack}.yaml does not set ${key} (account-specific; each team runs ` +
+        `${configSetCommand(stack, key, example)}).`) +
+    ` Pass --config ${key}=<value> to synthesize with yours.`;
 
   for (const key of files.encrypted) {
     if (!(SECRET_SETTINGS as readonly string[]).includes(key)) {
@@ -114,7 +124,9 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     fill(
       key,
       PLACEHOLDER_SECRET,
-      `not set: \`pulumi up\` refuses to deploy until ${configSetCommand(stack, key, "<token>", true)}.`,
+      preview
+        ? `npm run preview -- up ${stack.slice(3)} sets a fresh random ${key} for each preview.`
+        : `not set: \`pulumi up\` refuses to deploy until ${configSetCommand(stack, key, "<token>", true)}.`,
       true,
     );
   }

@@ -8,9 +8,9 @@ import { TEST_ADMIN_TOKEN, useBuiltPlatform } from "../support/platform.ts";
 import { README_BASE_URL, readmeExamples } from "../support/readme-examples.ts";
 
 /**
- * The README's curl examples, run as written by bash and curl against the built bundle: only the base URL is the
- * test platform's, `$ADMIN_TOKEN` is its token and `<id>` is the id of the last answer that had one (the job or
- * counter just created). Each must answer 2xx (or the `# expect NNN` its line documents) with JSON.
+ * The guide's curl examples (README.md, then docs/*.md), run as written by bash and curl against the built bundle:
+ * only the base URL is the test platform's, `$ADMIN_TOKEN` is its token and `<id>` is the id of the last answer
+ * that had one (the job or counter just created, earlier in the same file). Each must answer 2xx (or the `# expect NNN` its line documents) with JSON.
  */
 let platform: LocalPlatform;
 useBuiltPlatform((p) => (platform = p));
@@ -24,7 +24,7 @@ const examples = readmeExamples();
 const variables: Record<string, string> = {};
 let lastId: string | undefined;
 
-describe("every curl example in the README runs as written", () => {
+describe("every curl example in the README and docs/ runs as written", () => {
   it("finds the examples (counters, schedulers, chat, health)", () => {
     const all = examples.map((e) => e.command).join("\n");
     for (const route of ["/health", "/api/counters/", "/api/schedulers/", "/api/rooms/"]) {
@@ -32,7 +32,7 @@ describe("every curl example in the README runs as written", () => {
     }
   });
 
-  it.each(examples.map((e) => [e.line, e] as const))("README.md line %i", (_line, example) => {
+  it.each(examples.map((e) => [`${e.file}:${e.line}`, e] as const))("%s", (_where, example) => {
     let command = example.command.replaceAll(README_BASE_URL, platform.url.origin);
     if (command.includes("<id>")) {
       expect(lastId, "an example uses <id> before any answer had an id").toBeDefined();

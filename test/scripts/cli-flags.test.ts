@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
-import { interpretCli } from "../../scripts/lib/cli.ts";
+import { interpretCli, stackNameProblem } from "../../scripts/lib/cli.ts";
 import type { ProbeResult } from "../support/cli-probe.ts";
 import { probeScripts, runScript, type ScriptRun } from "../support/script-process.ts";
 
@@ -35,6 +35,30 @@ describe("interpretCli", () => {
   ])("refuses %j with one line and the usage", (argv, line) => {
     expect(interpretCli(spec, argv)).toEqual({ kind: "error", text: `${line}\n${spec.usage}` });
   });
+
+  it("takes a negative number as a flag's value, for the script to judge (not 'ambiguous')", () => {
+    expect(interpretCli(spec, ["staging", "--flag", "-1"])).toMatchObject({
+      kind: "ok",
+      values: { flag: "-1" },
+    });
+  });
+});
+
+describe("stackNameProblem", () => {
+  it.each([
+    ["staging", undefined],
+    ["pr-42", undefined],
+    ["stagin", 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+    ["production", 'there is no stack "production" (no Pulumi.production.yaml): did you mean prod?'],
+    ["prd", 'there is no stack "prd" (no Pulumi.prd.yaml): did you mean prod?'],
+    ["qa", 'there is no stack "qa" (no Pulumi.qa.yaml): use prod, staging or a preview pr-<number>.'],
+    [
+      "pr-abc",
+      'there is no stack "pr-abc": a preview stack is pr-<number>, the pull request\'s number (e.g. pr-42).',
+    ],
+  ])("%s: %s", (stack, problem) => {
+    expect(stackNameProblem(stack)).toBe(problem);
+  });
 });
 
 // Every script under scripts/ (a new one is covered by being there), run as a user runs it.
@@ -49,10 +73,38 @@ const spawnScript = (file: string, args: string[]) => runScript(file, args, with
 
 // Each script's real entry module under each command line, all in one process (test/support/cli-probe.ts): a
 // spawn per script and flag cost ~38 s on two cores, most of it re-loading the same dependencies.
+/**
+ * A mistyped stack name or value, per script that takes one: the first line of what it must answer (then the
+ * usage, exit 2). Each used to end in a stack trace or a message that named no fix.
+ */
+const mistakes: readonly (readonly [script: string, args: string[], line: string])[] = [
+  ["synth", ["stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+  ["synth", ["production"], 'there is no stack "production" (no Pulumi.production.yaml): did you mean prod?'],
+  [
+    "synth",
+    ["pr-abc"],
+    'there is no stack "pr-abc": a preview stack is pr-<number>, the pull request\'s number (e.g. pr-42).',
+  ],
+  ["wrangler-config", ["prd"], 'there is no stack "prd" (no Pulumi.prd.yaml): did you mean prod?'],
+  ["rollback", ["prd"], 'there is no stack "prd" (no Pulumi.prd.yaml): did you mean prod?'],
+  ["smoke", ["stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+  ["status", ["prod", "stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+  ["logs", ["prd"], 'there is no stack "prd" (no Pulumi.prd.yaml): did you mean prod?'],
+  ["rotate-token", ["stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+  ["promote", ["--to", "prd"], 'there is no stack "prd" (no Pulumi.prd.yaml): did you mean prod?'],
+  ["promote", ["--wait", "-1"], '--wait takes a number of seconds, 0 or more (e.g. --wait 5), got "-1"'],
+  ["deploy", ["stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+  ["deploy", ["pr-42"], "pr-42 is a preview stack: deploy it with npm run preview -- up 42"],
+  ["dev", ["--env", "stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+];
+
 let probed: Promise<ProbeResult[]> | undefined;
 function run(script: string, args: string[]): Promise<ScriptRun> {
   probed ??= probeScripts(
-    scripts.flatMap((s) => probedArgs.map((a) => [s, a] as const)),
+    [
+      ...scripts.flatMap((s) => probedArgs.map((a) => [s, a] as const)),
+      ...mistakes.map(([s, a]) => [s, a] as const),
+    ],
     withoutPulumi,
   );
   return probed.then((results) => {
@@ -79,6 +131,20 @@ describe.each(scripts)("npm run %s", (script) => {
     expect(stderr).not.toMatch(/TypeError|ERR_PARSE_ARGS|\n\s+at /);
   });
 });
+
+describe.each(mistakes.map(([s, a, line]) => [`${s} ${a.join(" ")}`, s, a, line] as const))(
+  "npm run %s",
+  (_name, script, args, line) => {
+    it("answers one sentence with the fix, then the usage: exit 2, no stack trace", async () => {
+      const { code, stdout, stderr } = await run(script, args);
+      expect(stderr.split("\n")[0]).toBe(`npm run ${script}: ${line}`);
+      expect(stderr.split("\n")[1]).toMatch(new RegExp(`^usage: npm run ${script}\\b`));
+      expect(stderr).not.toMatch(/\n\s+at |Error:/);
+      expect(stdout).toBe("");
+      expect(code).toBe(2);
+    });
+  },
+);
 
 // The probe above runs each entry module in-process; these two prove the same answers from real separate
 // processes (run side by side: each is a full start-up).

@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "../../scripts/lib/local-secrets.ts";
+import { rateLimits } from "../../worker/manifest.ts";
+import { runScript } from "../support/script-process.ts";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -41,14 +44,18 @@ function startDev(args: string[], env: Record<string, string> = {}): Promise<{ u
 // Each of these starts `npm run dev` (its own Node and workerd, ~2.5 s to ready): side by side, not in turn.
 describe.concurrent("npm run dev as its own process", () => {
   describe("npm run dev -- --env <stack>", () => {
+    // One `npm run dev -- --env prod` for the tests below (a start is ~2.5 CPU s).
+    let prod: Promise<{ url: URL; output: string }> | undefined;
+    const startProd = () =>
+      (prod ??= mkdtemp(path.join(tmpdir(), "dev-env-")).then((persist) => {
+        dirs.push(persist);
+        return startDev(["--env", "prod", "--persist-to", persist], { ADMIN_TOKEN: "local" });
+      }));
+
     it("runs the platform with the stack's environment name and location hint, and its secrets", async ({
       expect,
     }) => {
-      const persist = await mkdtemp(path.join(tmpdir(), "dev-env-"));
-      dirs.push(persist);
-      const { url, output } = await startDev(["--env", "prod", "--persist-to", persist], {
-        ADMIN_TOKEN: "local",
-      });
+      const { url, output } = await startProd();
       const health = await (await fetch(new URL("/health", url))).json();
       expect(health).toMatchObject({
         status: "ok",
@@ -58,6 +65,47 @@ describe.concurrent("npm run dev as its own process", () => {
       });
       expect(output).toContain("(environment prod, location hint enam, build ");
       expect(output).toContain("settings of stack prod: compatibility 2026-08-22 []; secrets: ADMIN_TOKEN");
+    });
+
+    it("runs every rate limiter with what the stack deploys: wrong admin tokens get the deployed 429", async ({
+      expect,
+    }) => {
+      const { url } = await startProd();
+      const { limit } = rateLimits.ADMIN_ATTEMPTS;
+      const statuses: number[] = [];
+      for (let i = 0; i < limit + 10; i++) {
+        const res = await fetch(new URL("/api/counters/limits", url), {
+          method: "DELETE",
+          headers: { authorization: "Bearer wrong", "cf-connecting-ip": "203.0.113.7" },
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses.slice(0, limit)).toEqual(Array(limit).fill(401));
+      expect(statuses.slice(limit)).toEqual(Array(10).fill(429));
+    });
+  });
+
+  describe("npm run dev on a port that is taken", () => {
+    it("says so in one sentence with the fix, exit 1, no stack trace", async ({ expect }) => {
+      const server = net.createServer();
+      const port = await new Promise<number>((resolve) =>
+        server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)),
+      );
+      try {
+        const persist = await mkdtemp(path.join(tmpdir(), "dev-port-"));
+        dirs.push(persist);
+        const run = await runScript("scripts/dev.ts", ["--port", String(port), "--persist-to", persist], {
+          ...process.env,
+          ADMIN_TOKEN: "local",
+        });
+        expect(run.stderr).toBe(
+          `npm run dev: 127.0.0.1:${port} is already in use (another npm run dev?): stop it, or pick another ` +
+            `port: npm run dev -- --port ${port + 1}\n`,
+        );
+        expect(run.code).toBe(1);
+      } finally {
+        server.close();
+      }
     });
   });
 

@@ -41,8 +41,7 @@ describe("Automation API failures read as one sentence and the command that fixe
     expect(problem.kind).toBe("no-cli");
     expect(problem.message).toBe(
       "The Pulumi CLI is not installed (no `pulumi` on PATH). Fix: install it from " +
-        "https://www.pulumi.com/docs/iac/download-install/ (curl -fsSL https://get.pulumi.com | sh), " +
-        "or pass a URL instead of a stack name",
+        "https://www.pulumi.com/docs/iac/download-install/ (curl -fsSL https://get.pulumi.com | sh)",
     );
   });
 

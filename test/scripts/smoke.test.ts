@@ -7,6 +7,7 @@ import { type LocalPlatform, startLocalPlatform } from "../../scripts/lib/local-
 import { runSmoke, SMOKE_PREFIX, SMOKE_SCHEDULER } from "../../scripts/lib/smoke.ts";
 import { resolveAdminToken } from "../../scripts/lib/smoke-token.ts";
 import { call, startBuiltPlatform, TEST_ADMIN_TOKEN, useBuiltPlatform } from "../support/platform.ts";
+import { runScript } from "../support/script-process.ts";
 
 let healthy: LocalPlatform;
 let broken: LocalPlatform;
@@ -59,6 +60,7 @@ describe("npm run smoke against a real local environment", () => {
     expect(seen).toEqual([
       "health",
       "page",
+      "admin token",
       "counter round trip",
       "chat round trip",
       "scheduled job",
@@ -80,13 +82,32 @@ describe("npm run smoke against a real local environment", () => {
     expect(pending.body.jobs).toEqual([]);
   });
 
-  it("without an admin token, says what it left behind", async () => {
+  // Without a token that works, the checks that write would leave smoke-* data only an admin token can undo.
+  it("without an admin token, stops before writing anything, and says so", async () => {
     const report = await runSmoke({ url: healthy.url });
-    const cleanUp = report.results.find((r) => r.check === "clean up");
-    expect(cleanUp).toMatchObject({ ok: false });
-    expect(cleanUp!.detail).toMatch(
-      /^no admin token, so counter smoke-[0-9a-f]{8}, counter smoke-[0-9a-f]{8}-job stay behind$/,
+    expect(report.ok).toBe(false);
+    expect(report.results.map((r) => [r.check, r.ok])).toEqual([
+      ["health", true],
+      ["page", true],
+      ["admin token", false],
+    ]);
+    expect(report.results[2]!.detail).toBe(
+      "no admin token, so nothing was written: the checks that follow write data only an admin token can undo",
     );
+  });
+
+  it("with a wrong admin token, stops before writing anything: no job, no counter", async () => {
+    const jobsBefore = (await call(healthy.url, `/api/schedulers/${SMOKE_SCHEDULER}`)).body;
+    const report = await runSmoke({ url: healthy.url, adminToken: "not-the-token" });
+    expect(report.results.map((r) => [r.check, r.ok])).toEqual([
+      ["health", true],
+      ["page", true],
+      ["admin token", false],
+    ]);
+    expect(report.results[2]!.detail).toBe(
+      "the environment refused the admin token (401), so nothing was written",
+    );
+    expect((await call(healthy.url, `/api/schedulers/${SMOKE_SCHEDULER}`)).body).toEqual(jobsBefore);
   });
 
   it("fails on a build id other than the expected one, and says which it saw", async () => {
@@ -99,7 +120,7 @@ describe("npm run smoke against a real local environment", () => {
   });
 
   it("fails on broken routes with the status and error the environment returned", async () => {
-    const report = await runSmoke({ url: broken.url, timeoutMs: 5_000 });
+    const report = await runSmoke({ url: broken.url, adminToken: TEST_ADMIN_TOKEN, timeoutMs: 5_000 });
     expect(report.ok).toBe(false);
     const counter = report.results.find((r) => r.check === "counter round trip");
     expect(counter).toMatchObject({ ok: false });
@@ -145,6 +166,33 @@ describe("npm run smoke against a real local environment", () => {
     expect(report.ok).toBe(false);
     expect(report.results[0]!.detail).toMatch(
       new RegExp(`GET http://127.0.0.1:${port}/health did not answer: ECONNREFUSED`),
+    );
+  });
+});
+
+describe("npm run smoke as a user runs it", () => {
+  // No Pulumi CLI on PATH: a URL needs none, and a stack name must not be tried when the target is a host.
+  const withoutPulumi = {
+    ...process.env,
+    PATH: path.dirname(process.execPath),
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  };
+
+  it("takes host:port as a URL on this machine (http), not as a stack name", async () => {
+    const target = `127.0.0.1:${healthy.url.port}`;
+    const run = await runScript("scripts/smoke.ts", [target, "--timeout-ms", "10000"], withoutPulumi);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toContain(`smoke http://${target}/; admin token from ADMIN_TOKEN`);
+    expect(run.code).toBe(0);
+  });
+
+  it("for a stack without the Pulumi CLI, says so and that a URL needs none", async () => {
+    const run = await runScript("scripts/smoke.ts", ["staging"], withoutPulumi);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      "smoke: The Pulumi CLI is not installed (no `pulumi` on PATH). Fix: install it from " +
+        "https://www.pulumi.com/docs/iac/download-install/ (curl -fsSL https://get.pulumi.com | sh), " +
+        "or pass the environment's URL: npm run smoke -- https://<host>\n",
     );
   });
 });
