@@ -2,6 +2,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 import LongestFirst from "./test/support/longest-first.ts";
+import SlowestFiles from "./test/support/slowest-files.ts";
 
 const inRuntimeEnvironment = {
   environment: "test",
@@ -21,6 +22,8 @@ export default defineConfig({
     // 58.1, 48.5, 42.6, 49.0, 58.3 and 50.1 s; four 51.1, 44.3, 43.8, 41.1, 44.2 and 43.8 s; five 38.3, 46.6, 45.6
     // and 59.9 s.
     maxWorkers: 4,
+    // The ten slowest files are printed after the summary (test/support/slowest-files.ts).
+    reporters: ["default", new SlowestFiles()],
     sequence: { sequencer: LongestFirst },
     projects: [
       {
