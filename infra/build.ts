@@ -117,6 +117,13 @@ export async function buildWorker(
     outDir?: string;
     /** The static assets to write instead of the generated ones (tests: a document changed alone). */
     assets?: ReadonlyMap<string, Uint8Array>;
+    /**
+     * Runs esbuild with `esbuildOptions(outDir)`; default `esbuild.build`. `npm run dev` passes an incremental
+     * context's `rebuild` (same options, same bytes, a fraction of the time).
+     */
+    bundle?: (
+      options: ReturnType<typeof esbuildOptions>,
+    ) => Promise<esbuild.BuildResult<{ metafile: true; write: false }>>;
   } = {},
 ): Promise<BuildResult> {
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
@@ -126,7 +133,7 @@ export async function buildWorker(
   try {
     [assetFiles, result] = await Promise.all([
       options.assets ?? generateAssets(),
-      esbuild.build(esbuildOptions(outDir)),
+      (options.bundle ?? esbuild.build)(esbuildOptions(outDir)),
     ]);
   } catch (error) {
     const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
