@@ -2,7 +2,14 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import * as esbuild from "esbuild";
-import { type BuildResult, buildWorker, DEFAULT_OUT_DIR, esbuildOptions, ROOT } from "../../infra/build.ts";
+import {
+  BuildError,
+  type BuildResult,
+  buildWorker,
+  DEFAULT_OUT_DIR,
+  esbuildOptions,
+  ROOT,
+} from "../../infra/build.ts";
 import { pageAssets } from "../../infra/page-assets.ts";
 import { staticAssets } from "../../worker/manifest.ts";
 
@@ -100,8 +107,13 @@ function generateFresh(): Promise<Map<string, Uint8Array>> {
       resolve(new Map(entries));
       void thread.terminate();
     });
-    thread.once("error", reject);
-    thread.once("exit", (code) => reject(new Error(`the assets thread exited (${code}) without an answer`)));
+    // A router that fails to import (a syntax error, a throwing module) is a build error: one line, no stack.
+    thread.once("error", (error) =>
+      reject(new BuildError(`the OpenAPI document could not be generated: ${error.message}`)),
+    );
+    thread.once("exit", (code) =>
+      reject(new BuildError(`the OpenAPI document could not be generated (its thread exited with ${code})`)),
+    );
   });
 }
 
@@ -111,19 +123,26 @@ function generateFresh(): Promise<Map<string, Uint8Array>> {
  */
 async function documentInputs(): Promise<Set<string>> {
   const routers = (await readdir(path.join(ROOT, ROUTES))).filter((f) => f.endsWith(".ts"));
-  const result = await esbuild.build({
-    entryPoints: routers.map((f) => path.join(ROOT, ROUTES, f)),
-    absWorkingDir: ROOT,
-    bundle: true,
-    write: false,
-    metafile: true,
-    outdir: path.join(ROOT, "dist/document-inputs"),
-    format: "esm",
-    platform: "neutral",
-    external: ["cloudflare:*"],
-    mainFields: ["module", "main"],
-    logLevel: "silent",
-  });
+  const result = await esbuild
+    .build({
+      entryPoints: routers.map((f) => path.join(ROOT, ROUTES, f)),
+      absWorkingDir: ROOT,
+      bundle: true,
+      write: false,
+      metafile: true,
+      outdir: path.join(ROOT, "dist/document-inputs"),
+      format: "esm",
+      platform: "neutral",
+      external: ["cloudflare:*"],
+      mainFields: ["module", "main"],
+      logLevel: "silent",
+    })
+    .catch((error: { errors?: esbuild.Message[] }) => {
+      const first = error.errors?.[0];
+      throw new BuildError(
+        `esbuild could not read the routers: ${first ? `${first.location?.file ?? ""} ${first.text}` : String(error)}`,
+      );
+    });
   return new Set(Object.keys(result.metafile.inputs).filter((file) => file.startsWith("worker/")));
 }
 
