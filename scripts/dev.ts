@@ -125,6 +125,8 @@ function changedStartupFiles(): string[] {
 let timer: NodeJS.Timeout | undefined;
 let rebuilding: Promise<void> | undefined;
 let again = false;
+/** The build workerd runs. */
+let running = build.buildId;
 /** Files saved since the last build began (relative to the repository); undefined when a save named none. */
 let changedFiles: Set<string> | undefined = new Set();
 async function rebuild(): Promise<void> {
@@ -148,13 +150,20 @@ async function rebuild(): Promise<void> {
       changedFiles = new Set();
       try {
         const { build: next, documentFollowUp } = await builder.rebuild(saved);
-        await platform.reload({ bundlePath: next.bundlePath, env: envFor(next.buildId) });
-        console.log(`reloaded: build ${next.buildId.slice(0, 12)} (${next.durationMs} ms)`);
+        // The same build id is the same bytes (a comment, a type): workerd keeps running it, no restart.
+        if (next.buildId === running) {
+          console.log(`unchanged: build ${next.buildId.slice(0, 12)} (${next.durationMs} ms)`);
+        } else {
+          await platform.reload({ bundlePath: next.bundlePath, env: envFor(next.buildId) });
+          running = next.buildId;
+          console.log(`reloaded: build ${next.buildId.slice(0, 12)} (${next.durationMs} ms)`);
+        }
         // The routers' contracts may have changed: the OpenAPI document is generated again after the reload (off
         // the path from a save to the new code answering), and a changed document is a new build.
         const withDocument = await documentFollowUp?.();
         if (withDocument) {
           await platform.reload({ bundlePath: withDocument.bundlePath, env: envFor(withDocument.buildId) });
+          running = withDocument.buildId;
           console.log(`reloaded: build ${withDocument.buildId.slice(0, 12)} (the OpenAPI document changed)`);
         }
       } catch (error) {
