@@ -8,6 +8,7 @@ import {
   buildWorker,
   DEFAULT_OUT_DIR,
   esbuildOptions,
+  generateAssets,
   ROOT,
 } from "../../infra/build.ts";
 import { pageAssets } from "../../infra/page-assets.ts";
@@ -50,7 +51,8 @@ export class DevBuilder {
   static async start(outDir = DEFAULT_OUT_DIR): Promise<{ builder: DevBuilder; build: BuildResult }> {
     const context = await esbuild.context(esbuildOptions(outDir));
     try {
-      const [assets, inputs] = await Promise.all([generateFresh(), documentInputs()]);
+      // This process has not imported the routers yet, so its own generation is fresh the first time.
+      const [assets, inputs] = await Promise.all([generateAssets(), documentInputs()]);
       const builder = new DevBuilder(context, outDir, assets, inputs);
       return { builder, build: await builder.bundleWith(assets) };
     } catch (error) {
