@@ -2,6 +2,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 import LongestFirst from "./test/support/longest-first.ts";
+import SlowestFiles from "./test/support/slowest-files.ts";
 
 const inRuntimeEnvironment = {
   environment: "test",
@@ -19,6 +20,8 @@ export default defineConfig({
     // cores: two files can wait at once (the delivery test's 20 s lead, the security test's rate-limit window) while
     // two compute. Four was the fastest of three, four and five in timed runs (the figures: CHANGELOG.md).
     maxWorkers: 4,
+    // The ten slowest files are printed after the summary (test/support/slowest-files.ts).
+    reporters: ["default", new SlowestFiles()],
     sequence: { sequencer: LongestFirst },
     projects: [
       {

@@ -126,6 +126,13 @@ export async function buildWorker(
     manifest?: CheckedManifest;
     /** Where the routers whose contracts make the OpenAPI document are (tests); default worker/routes. */
     routesDir?: string;
+    /**
+     * Runs esbuild with `esbuildOptions(outDir)`; default `esbuild.build`. `npm run dev` passes an incremental
+     * context's `rebuild` (same options, same bytes, a fraction of the time).
+     */
+    bundle?: (
+      options: ReturnType<typeof esbuildOptions>,
+    ) => Promise<esbuild.BuildResult<{ metafile: true; write: false }>>;
   } = {},
 ): Promise<BuildResult> {
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
@@ -141,13 +148,15 @@ export async function buildWorker(
           `OpenAPI generation failed: ${error instanceof Error ? error.message : String(error)}`,
         );
       });
-  const bundleStep = esbuild.build(esbuildOptions(outDir)).catch(async (error: unknown) => {
-    const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
-    const text = errors.length
-      ? (await esbuild.formatMessages(errors, { kind: "error" })).join("\n")
-      : String(error);
-    throw new BuildError(`esbuild could not bundle ${path.relative(ROOT, WORKER_ENTRY)}:\n${text}`);
-  });
+  const bundleStep = (options.bundle ?? esbuild.build)(esbuildOptions(outDir)).catch(
+    async (error: unknown) => {
+      const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
+      const text = errors.length
+        ? (await esbuild.formatMessages(errors, { kind: "error" })).join("\n")
+        : String(error);
+      throw new BuildError(`esbuild could not bundle ${path.relative(ROOT, WORKER_ENTRY)}:\n${text}`);
+    },
+  );
   const [assetFiles, result] = await Promise.all([assetsStep, bundleStep]);
 
   const bundlePath = path.join(outDir, BUNDLE_FILE);
