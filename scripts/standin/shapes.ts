@@ -211,6 +211,16 @@ const observability = v.strictObject({
   ),
 });
 const placement = v.strictObject({ mode: v.literal("smart") });
+/**
+ * How running Durable Objects pick up new code (wrangler 4.164 cli.js `resolveDurableObjectsCodeUpdateStrategy`:
+ * `{ mode: "immediate" }` or `{ mode: "deferred", max_delay }`, 300 s by default). wrangler sends it with every
+ * upload and deployment; the SDK does not type it.
+ */
+const codeUpdateStrategy = v.union([
+  v.strictObject({ mode: v.literal("immediate") }),
+  v.strictObject({ mode: v.literal("deferred"), max_delay: v.optional(v.number()) }),
+]);
+export type CodeUpdateStrategy = v.InferOutput<typeof codeUpdateStrategy>;
 
 const scriptMetadataEntries = {
   main_module: v.string(),
@@ -228,11 +238,20 @@ const scriptMetadataEntries = {
   tail_consumers: v.optional(v.nullable(v.array(v.strictObject({ service: v.string() })))),
   usage_model: v.optional(v.picklist(["standard", "bundled", "unbound"])),
   annotations: v.optional(annotations),
+  code_update_strategy: v.optional(codeUpdateStrategy),
 } as const;
 
-/** `ScriptUpdateParams.Metadata` (module Workers only: `main_module` is required here). */
+/**
+ * `ScriptUpdateParams.Metadata` (module Workers only: `main_module` is required here), plus `code_update_strategy`,
+ * which wrangler 4.164 sends in every upload's metadata (cli.js `createWorkerUploadForm`) and the SDK lacks.
+ */
 export const scriptUploadMetadata = v.strictObject(scriptMetadataEntries);
-within<Within<v.InferOutput<typeof scriptUploadMetadata>, ScriptUpdateParams.Metadata>>();
+within<
+  Within<
+    Omit<v.InferOutput<typeof scriptUploadMetadata>, "code_update_strategy">,
+    ScriptUpdateParams.Metadata
+  >
+>();
 
 /**
  * `VersionCreateParams.Metadata` of …/scripts/{name}/versions, plus what wrangler 4.164 sends there that the SDK
@@ -241,6 +260,7 @@ within<Within<v.InferOutput<typeof scriptUploadMetadata>, ScriptUpdateParams.Met
  * `tail_consumers` (cli.js `createWorkerUploadForm`, used by both `deploy` and `versions upload`).
  */
 const wranglerExtras = [
+  "code_update_strategy",
   "assets",
   "keep_assets",
   "migrations",
@@ -250,7 +270,10 @@ const wranglerExtras = [
   "tail_consumers",
 ] as const;
 export const versionUploadMetadata = scriptUploadMetadata;
-type VersionMetadataSdkPart = Omit<v.InferOutput<typeof versionUploadMetadata>, (typeof wranglerExtras)[number]>;
+type VersionMetadataSdkPart = Omit<
+  v.InferOutput<typeof versionUploadMetadata>,
+  (typeof wranglerExtras)[number]
+>;
 within<Within<VersionMetadataSdkPart, ScriptVersionCreateParams.Metadata>>();
 export type UploadMetadata = v.InferOutput<typeof scriptUploadMetadata>;
 
@@ -258,13 +281,13 @@ export type UploadMetadata = v.InferOutput<typeof scriptUploadMetadata>;
 
 /**
  * `DeploymentCreateParams` (body part), plus `code_update_strategy`, which wrangler 4.164 sends with every
- * deployment (cli.js `createDeployment`: "immediate" or "deferred") and the SDK does not type.
+ * deployment (cli.js `createDeployment`) and the SDK does not type.
  */
 export const deploymentCreate = v.strictObject({
   strategy: v.literal("percentage"),
   versions: v.array(v.strictObject({ version_id: v.string(), percentage: v.number() })),
   annotations: v.optional(v.strictObject({ "workers/message": v.optional(v.string()) })),
-  code_update_strategy: v.optional(v.picklist(["immediate", "deferred"])),
+  code_update_strategy: v.optional(codeUpdateStrategy),
 });
 within<
   Within<
@@ -276,7 +299,9 @@ within<
 // ---------- secrets (PUT …/scripts/{name}/secrets) ----------
 
 export const secretPut = v.strictObject({ name, text: v.string(), type: v.literal("secret_text") });
-within<Within<v.InferOutput<typeof secretPut>, Omit<SecretUpdateParams.WorkersBindingKindSecretText, "account_id">>>();
+within<
+  Within<v.InferOutput<typeof secretPut>, Omit<SecretUpdateParams.WorkersBindingKindSecretText, "account_id">>
+>();
 
 // ---------- static assets upload session (POST …/scripts/{name}/assets-upload-session) ----------
 
@@ -378,7 +403,11 @@ within<Within<v.InferOutput<typeof domainUpdate>, Omit<DomainUpdateParams, "acco
 // ---------- parsing ----------
 
 /** Parses `input` with `schema`, or refuses with 400 / 10021 naming every problem and where it is. */
-export function parseBody<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
+export function parseBody<S extends v.GenericSchema>(
+  schema: S,
+  input: unknown,
+  what: string,
+): v.InferOutput<S> {
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
   const problems = result.issues.map((issue) => {
