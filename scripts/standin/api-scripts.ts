@@ -1,13 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { Hono } from "hono";
-import { CloudflareApiError, paginate, success } from "./envelope.ts";
 import type { Context } from "./context.ts";
+import { CloudflareApiError, paginate, success } from "./envelope.ts";
+import { planExports } from "./lifecycle.ts";
 import { checkDeployment, workerNotFound } from "./rules.ts";
-import { deploymentCreate, jsonBody, parseBody, scriptSubdomain, secretPut } from "./shapes.ts";
+import {
+  deploymentCreate,
+  jsonBody,
+  parseBody,
+  scriptSettings,
+  scriptSubdomain,
+  secretPut,
+  secretsBulk,
+} from "./shapes.ts";
 import { newScript, now, type ScriptRecord, type VersionRecord } from "./state.ts";
 import { createVersion, readMultipartUpload } from "./uploads.ts";
 import { deploymentView, publicBindings, versionListItem, versionView } from "./views.ts";
-import { planExports } from "./lifecycle.ts";
 
 /**
  * The script endpoints wrangler 4.164 drives (`deploy`, `versions upload|list|view|deploy`, `deployments
@@ -16,6 +24,7 @@ import { planExports } from "./lifecycle.ts";
 
 /** Cloudflare's code for "this service (script) has no such environment": wrangler treats it as "not found". */
 const SERVICE_NOT_FOUND_CODE = 10090;
+const VERSION_NOT_DEPLOYED_CODE = 10215;
 
 export function scriptRoutes(app: Hono, ctx: Context): void {
   const { state } = ctx;
@@ -167,6 +176,50 @@ export function scriptRoutes(app: Hono, ctx: Context): void {
     return c.json(success({ name: body.name, type: "secret_text" }));
   });
 
+  app.patch("/workers/scripts/:name/secrets-bulk", async (c) => {
+    const target = script(c.req.param("name"));
+    const body = parseBody(secretsBulk, await jsonBody(c.req.raw, "secrets"), "secrets");
+    const changes = Object.fromEntries(
+      Object.entries(body.secrets ?? {}).map(([name, secret]) => [name, secret?.text ?? null]),
+    );
+    await ctx.newSecretVersion(target, changes, sourceOf(c.req.raw));
+    return c.json(
+      success(Object.fromEntries(Object.keys(changes).map((name) => [name, { name, type: "secret_text" }]))),
+    );
+  });
+
+  app.get("/workers/scripts/:name/settings", (c) => {
+    const target = script(c.req.param("name"));
+    const latest = target.versions.at(-1);
+    return c.json(
+      success({
+        bindings: publicBindings(latest?.bindings ?? []),
+        compatibility_date: latest?.compatibilityDate ?? "",
+        compatibility_flags: [...(latest?.compatibilityFlags ?? [])],
+        logpush: target.worker.logpush,
+        observability: target.worker.observability,
+        tags: [...target.worker.tags],
+        tail_consumers: [],
+        usage_model: "standard",
+      }),
+    );
+  });
+
+  app.patch("/workers/scripts/:name/script-settings", async (c) => {
+    const target = script(c.req.param("name"));
+    const body = parseBody(scriptSettings, await jsonBody(c.req.raw, "script settings"), "script settings");
+    if (body.logpush !== undefined) target.worker.logpush = body.logpush;
+    if (body.observability !== undefined) target.worker.observability = { ...body.observability };
+    if (body.tags) target.worker.tags = [...body.tags];
+    return c.json(
+      success({
+        logpush: target.worker.logpush,
+        observability: target.worker.observability,
+        tags: target.worker.tags,
+      }),
+    );
+  });
+
   app.get("/workers/scripts/:name/secrets", (c) => {
     const target = script(c.req.param("name"));
     const latest = target.versions.at(-1);
@@ -224,13 +277,20 @@ export function deploymentHelpers(ctx: Pick<Context, "state" | "vault" | "redepl
     const latest = script.versions.at(-1);
     if (!latest)
       throw new CloudflareApiError(400, 10021, `Worker ${script.name} has no version to add a secret to.`);
+    // wrangler 4.164 cli.js `VERSION_NOT_DEPLOYED_ERR_CODE` (10215): a secret change deploys a new version built on
+    // the latest one, which is refused while the latest version is not the whole live deployment.
+    const live = script.deployments[0];
+    if (!live || live.versions.length !== 1 || live.versions[0]?.version_id !== latest.id)
+      throw new CloudflareApiError(
+        400,
+        VERSION_NOT_DEPLOYED_CODE,
+        "Secret edit failed. You attempted to modify a secret, but the latest version of your Worker isn't currently deployed.",
+      );
     const bindings = [
       ...latest.bindings.filter((b) => !(b.name in secrets)),
-      ...Object.entries(secrets).map(([name, value]) => ({
-        type: "secret_text" as const,
-        name,
-        sha256: ctx.vault.keep(value),
-      })),
+      ...Object.entries(secrets).flatMap(([name, value]) =>
+        value === null ? [] : [{ type: "secret_text" as const, name, sha256: ctx.vault.keep(value) }],
+      ),
     ];
     const version: VersionRecord = {
       ...latest,

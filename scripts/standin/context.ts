@@ -24,7 +24,8 @@ export interface Context {
   /** A secret change: a new version with the latest version's code and the changed secrets, deployed at 100 %. */
   newSecretVersion(
     script: ScriptRecord,
-    secrets: Readonly<Record<string, string>>,
+    /** Name -> new value; null deletes the secret. */
+    secrets: Readonly<Record<string, string | null>>,
     source: VersionRecord["source"],
   ): Promise<VersionRecord>;
   /** Restarts serving of a script on its live deployment (when it is being served). */

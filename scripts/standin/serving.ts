@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { createServer, type Server, type Socket, connect } from "node:net";
 import type { AddressInfo } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import path from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
 import type { RateLimitSetting } from "../../infra/runtime-environment.ts";

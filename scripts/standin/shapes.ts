@@ -1,17 +1,20 @@
 import type {
+  WorkerCreateParams,
+  WorkerUpdateParams,
+  VersionCreateParams as WorkerVersionCreateParams,
+} from "cloudflare/resources/workers/beta/workers";
+import type { DomainUpdateParams } from "cloudflare/resources/workers/domains";
+import type {
   DeploymentCreateParams,
   ScriptUpdateParams,
   VersionCreateParams as ScriptVersionCreateParams,
 } from "cloudflare/resources/workers/scripts";
 import type { UploadCreateParams as AssetUploadParams } from "cloudflare/resources/workers/scripts/assets";
-import type { SecretUpdateParams } from "cloudflare/resources/workers/scripts/secrets";
-import type { SubdomainCreateParams } from "cloudflare/resources/workers/scripts/subdomain";
-import type { DomainUpdateParams } from "cloudflare/resources/workers/domains";
 import type {
-  VersionCreateParams as WorkerVersionCreateParams,
-  WorkerCreateParams,
-  WorkerUpdateParams,
-} from "cloudflare/resources/workers/beta/workers";
+  SecretBulkUpdateParams,
+  SecretUpdateParams,
+} from "cloudflare/resources/workers/scripts/secrets";
+import type { SubdomainCreateParams } from "cloudflare/resources/workers/scripts/subdomain";
 import * as v from "valibot";
 import { CloudflareApiError } from "./envelope.ts";
 
@@ -302,6 +305,24 @@ export const secretPut = v.strictObject({ name, text: v.string(), type: v.litera
 within<
   Within<v.InferOutput<typeof secretPut>, Omit<SecretUpdateParams.WorkersBindingKindSecretText, "account_id">>
 >();
+
+/** PATCH …/scripts/{name}/secrets-bulk (wrangler `secret bulk`): a null value deletes the secret. */
+export const secretsBulk = v.strictObject({
+  secrets: v.optional(v.record(v.string(), v.nullable(secretPut))),
+});
+within<Within<v.InferOutput<typeof secretsBulk>, Omit<SecretBulkUpdateParams, "account_id">>>();
+
+/**
+ * PATCH …/scripts/{name}/script-settings: the non-versioned settings wrangler patches after a deploy (cli.js
+ * `patchNonVersionedScriptSettings`). Typed loosely on purpose: the stand-in records them, and serves nothing
+ * from them.
+ */
+export const scriptSettings = v.strictObject({
+  logpush: v.optional(v.boolean()),
+  observability: v.optional(v.record(v.string(), v.unknown())),
+  tags: v.optional(v.nullable(v.array(v.string()))),
+  tail_consumers: v.optional(v.nullable(v.array(v.record(v.string(), v.unknown())))),
+});
 
 // ---------- static assets upload session (POST …/scripts/{name}/assets-upload-session) ----------
 

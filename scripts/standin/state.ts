@@ -1,7 +1,6 @@
-import type { CodeUpdateStrategy } from "./shapes.ts";
 import { createHash, randomUUID } from "node:crypto";
 import type { Version as WorkerVersion } from "cloudflare/resources/workers/beta/workers";
-import type { Binding, ExportsMap } from "./shapes.ts";
+import type { Binding, CodeUpdateStrategy, ExportsMap } from "./shapes.ts";
 
 /**
  * What the stand-in remembers of one account: its scripts (Workers), each with its versions, its deployments

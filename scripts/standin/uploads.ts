@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { CloudflareApiError } from "./envelope.ts";
-import { planExports, planMigrations, type LifecyclePlan } from "./lifecycle.ts";
+import { type LifecyclePlan, planExports, planMigrations } from "./lifecycle.ts";
 import { checkVersionUpload } from "./rules.ts";
 import {
   type Binding,

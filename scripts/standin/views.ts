@@ -1,10 +1,9 @@
+import type { Worker, Version as WorkerVersion } from "cloudflare/resources/workers/beta/workers";
 import type {
   Deployment,
   VersionGetResponse,
   VersionListResponse,
 } from "cloudflare/resources/workers/scripts";
-import type { Version as WorkerVersion } from "cloudflare/resources/workers/beta/workers";
-import type { Worker } from "cloudflare/resources/workers/beta/workers";
 import type { DeploymentRecord, ScriptRecord, StoredBinding, VersionRecord } from "./state.ts";
 
 /**
