@@ -61,7 +61,6 @@ export async function readMultipartUpload(
   const metadataPart = form.get("metadata");
   if (metadataPart === null) throw new CloudflareApiError(400, 10021, "The upload has no metadata part.");
   const metadataText = typeof metadataPart === "string" ? metadataPart : await metadataPart.text();
-  if (process.env.STANDIN_DUMP) console.log(metadataText);
   const metadata = parseBody(
     scriptUploadMetadata,
     await jsonBody(new Request("http://x", { method: "POST", body: metadataText }), "metadata"),
