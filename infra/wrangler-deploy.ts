@@ -191,5 +191,11 @@ export function wranglerProblem(stderr: string, stdout: string, error: Error): s
     .map((l) => l.trim())
     .filter((l) => l && !/^⛅️|^─+$|^-+$|^🪵|^If you think this is a bug/.test(l));
   const from = lines.findIndex((l) => l.includes("[ERROR]") || l.includes("✘"));
-  return (from >= 0 ? lines.slice(from) : lines.slice(-8)).join(" ").slice(0, 2000) || error.message;
+  if (from < 0) return lines.slice(-8).join(" ").slice(0, 2000) || error.message;
+  // The API's message ends with its code; what wrangler prints after it (links, its prompts) is left out.
+  const to = lines.findIndex((l, i) => i >= from && /\[code: \d+\]/.test(l));
+  return lines
+    .slice(from, to >= 0 ? to + 1 : from + 6)
+    .join(" ")
+    .slice(0, 2000);
 }

@@ -27,7 +27,10 @@ export interface RehearsalResult {
   readonly steps: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
 }
 
-const ADMIN = { staging: "rehearsal-staging-admin-token-000001", prod: "rehearsal-prod-admin-token-00000001" };
+const ADMIN = {
+  staging: "rehearsal-staging-admin-token-000001",
+  prod: "rehearsal-prod-admin-token-00000001",
+};
 
 export async function rehearse(log: (line: string) => void): Promise<RehearsalResult> {
   const steps: { name: string; ok: boolean; detail: string }[] = [];
@@ -49,15 +52,29 @@ export async function rehearse(log: (line: string) => void): Promise<RehearsalRe
     log("\n[1/6] pulumi up -s staging (played against the stand-in: a first deploy creates the classes)");
     await stacks.up("staging", { expectedBuildId: build.buildId, onOutput: indent });
     const stagingUrl = new URL(String((await stacks.outputs("staging")).url));
-    const smoke = await runSmoke({ url: stagingUrl, expectBuildId: build.buildId, adminToken: ADMIN.staging, jobDelayMs: 200 });
-    record("staging up", smoke.ok, `${stagingUrl.href} serves build ${build.buildId.slice(0, 12)}, smoke ${smoke.results.length} checks passed`);
+    const smoke = await runSmoke({
+      url: stagingUrl,
+      expectBuildId: build.buildId,
+      adminToken: ADMIN.staging,
+      jobDelayMs: 200,
+    });
+    record(
+      "staging up",
+      smoke.ok,
+      `${stagingUrl.href} serves build ${build.buildId.slice(0, 12)}, smoke ${smoke.results.length} checks passed`,
+    );
 
     const deps = {
       stacks,
       versions: stacks.versions,
       build: async () => ({ buildId: build.buildId }),
       runGate: async () => indent("gate: npm test is the gate in CI; the rehearsal does not run it again"),
-      smoke: (stack: string, url: URL, expectBuildId: string, options: Parameters<Parameters<typeof promote>[1]["smoke"]>[3] = {}) =>
+      smoke: (
+        stack: string,
+        url: URL,
+        expectBuildId: string,
+        options: Parameters<Parameters<typeof promote>[1]["smoke"]>[3] = {},
+      ) =>
         runSmoke({
           url,
           expectBuildId,
@@ -74,30 +91,52 @@ export async function rehearse(log: (line: string) => void): Promise<RehearsalRe
       sleep: (ms: number) => new Promise<void>((done) => setTimeout(done, ms)),
       log: indent,
     };
-    const options = { from: "staging", to: "prod", dryRun: false, steps: [10, 50, 100], waitSeconds: 0, samples: 20 };
+    const options = {
+      from: "staging",
+      to: "prod",
+      dryRun: false,
+      steps: [10, 50, 100],
+      waitSeconds: 0,
+      samples: 20,
+    };
 
     // 2. the first promotion
     log("\n[2/6] npm run promote: prod has nothing deployed, so one step at 100 %");
     const first = await promote(options, deps);
-    record("first promotion", first.ok && first.mode === "one-step", first.ok ? `prod runs ${first.versionId}` : first.reason);
+    record(
+      "first promotion",
+      first.ok && first.mode === "one-step",
+      first.ok ? `prod runs ${first.versionId}` : first.reason,
+    );
     const firstProdVersion = first.ok ? first.versionId : undefined;
 
     // 3. a failed step, reverted
-    log("\n[3/6] npm run promote again, with a wrong admin token in the new prod version: the 10 % step must fail and revert");
+    log(
+      "\n[3/6] npm run promote again, with a wrong admin token in the new prod version: the 10 % step must fail and revert",
+    );
     stacks.adminTokens.prod = "a-wrong-admin-token-for-the-rehearsal";
     const failed = await promote(options, deps);
     stacks.adminTokens.prod = ADMIN.prod;
     const live = await stacks.versions.deployment("prod");
     record(
       "failed step reverted",
-      !failed.ok && failed.reverted === true && live?.versions.length === 1 && live.versions[0]?.versionId === firstProdVersion,
-      failed.ok ? "the promotion passed, but it should have failed" : `stopped at ${failed.step}; prod back at 100 % on ${firstProdVersion}; Cloudflare records: "${live?.message}"`,
+      !failed.ok &&
+        failed.reverted === true &&
+        live?.versions.length === 1 &&
+        live.versions[0]?.versionId === firstProdVersion,
+      failed.ok
+        ? "the promotion passed, but it should have failed"
+        : `stopped at ${failed.step}; prod back at 100 % on ${firstProdVersion}; Cloudflare records: "${live?.message}"`,
     );
 
     // 4. a successful promotion in steps
     log("\n[4/6] npm run promote, the secret fixed: 10 → 50 → 100 %");
     const second = await promote(options, deps);
-    record("promotion in steps", second.ok && second.mode === "steps", second.ok ? `prod runs ${second.versionId} at 100 %` : second.reason);
+    record(
+      "promotion in steps",
+      second.ok && second.mode === "steps",
+      second.ok ? `prod runs ${second.versionId} at 100 %` : second.reason,
+    );
 
     // 5. a rollback
     log("\n[5/6] npm run rollback -- prod: back to the version before");
@@ -105,15 +144,24 @@ export async function rehearse(log: (line: string) => void): Promise<RehearsalRe
       { stack: "prod", to: firstProdVersion },
       { versions: stacks.versions, outputs: (s) => stacks.outputs(s), health: deps.health, log: indent },
     );
-    record("rollback", back.ok, back.ok ? `prod serves ${back.versionId} (build ${back.buildId?.slice(0, 12)})` : back.reason);
+    record(
+      "rollback",
+      back.ok,
+      back.ok ? `prod serves ${back.versionId} (build ${back.buildId?.slice(0, 12)})` : back.reason,
+    );
 
     // 6. a class change, then a rollback across it
-    log("\n[6/6] a build with one more Durable Object class deployed to prod, then a rollback across it (must be refused)");
+    log(
+      "\n[6/6] a build with one more Durable Object class deployed to prod, then a rollback across it (must be refused)",
+    );
     const variant = await classVariant(work, build.bundlePath);
     stacks.overrideBundle = variant;
     stacks.overrideConfig = (config) => ({
       ...config,
-      exports: { ...(config.exports as object), [VARIANT_CLASS]: { type: "durable-object", storage: "sqlite" } },
+      exports: {
+        ...(config.exports as object),
+        [VARIANT_CLASS]: { type: "durable-object", storage: "sqlite" },
+      },
     });
     await stacks.up("prod", { expectedBuildId: variant.buildId, onOutput: indent });
     stacks.overrideBundle = undefined;
@@ -126,7 +174,9 @@ export async function rehearse(log: (line: string) => void): Promise<RehearsalRe
     const after = await stacks.versions.deployment("prod");
     record(
       "rollback across a class change refused",
-      !refused.ok && /class change/.test(refused.reason) && after?.versions[0]?.versionId === before?.versions[0]?.versionId,
+      !refused.ok &&
+        /class change/.test(refused.reason) &&
+        after?.versions[0]?.versionId === before?.versions[0]?.versionId,
       refused.ok ? "the rollback went through" : refused.reason.split(". ")[0]!,
     );
     if (standin.state.unknownRequests.length > 0) {

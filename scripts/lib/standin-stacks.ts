@@ -106,7 +106,9 @@ export function standinStacks(standin: Standin, adminTokens: Record<string, stri
       const exports = exportsOfConfig(config);
       const classes = classSignature(exports);
       const exportsKey = exportsKeyOf(exports);
-      const liveInfo = liveMain ? (await versions.versions(stack)).find((v) => v.id === liveMain.versionId) : undefined;
+      const liveInfo = liveMain
+        ? (await versions.versions(stack)).find((v) => v.id === liveMain.versionId)
+        : undefined;
       const change = liveInfo
         ? classChange(liveInfo, { id: "the new version", createdOn: "", classes, exportsKey })
         : "no deployment yet";
@@ -120,21 +122,26 @@ export function standinStacks(standin: Standin, adminTokens: Record<string, stri
       };
       let versionId: string;
       if (change) {
-        if (holdTrafficOn) throw new Error(`a class change deploys at 100 % in one step; it cannot hold traffic`);
+        if (holdTrafficOn)
+          throw new Error(`a class change deploys at 100 % in one step; it cannot hold traffic`);
         onOutput(`(rehearsal) ${change}: wrangler deploy, non-versioned, at 100 %`);
         ({ versionId } = await runWranglerDeploy(request, { root: ROOT, env }));
       } else if (uploaded.get(stack)?.inputs === JSON.stringify(request)) {
         versionId = uploaded.get(stack)!.versionId;
         onOutput(`(rehearsal) version ${versionId} unchanged (no upload); the deployment takes it`);
       } else {
-        onOutput(`(rehearsal) wrangler versions upload${holdTrafficOn ? `; ${holdTrafficOn} keeps 100 %` : ", then 100 %"}`);
+        onOutput(
+          `(rehearsal) wrangler versions upload${holdTrafficOn ? `; ${holdTrafficOn} keeps 100 %` : ", then 100 %"}`,
+        );
         ({ versionId } = await runWranglerVersionUpload(request, { root: ROOT, env }));
       }
       if (!change) {
         await versions.deploy(
           stack,
           [{ versionId: holdTrafficOn ?? versionId, percentage: 100 }],
-          holdTrafficOn ? `build ${buildId} uploaded; ${holdTrafficOn} keeps 100 %` : `build ${buildId} at 100 %`,
+          holdTrafficOn
+            ? `build ${buildId} uploaded; ${holdTrafficOn} keeps 100 %`
+            : `build ${buildId} at 100 %`,
           { codeUpdate: "immediate" },
         );
       }
