@@ -68,6 +68,27 @@ export async function runWranglerDeploy(
   request: WranglerDeployRequest,
   options: { readonly root: string; readonly env?: NodeJS.ProcessEnv },
 ): Promise<WranglerDeployResult> {
+  return runWrangler("deploy", request, options);
+}
+
+/**
+ * `wrangler versions upload` of the same bundle and configuration: a version that serves nothing until a deployment
+ * names it. Cloudflare refuses it (10211) when it would change the Durable Object class lifecycle. `npm run
+ * rehearse` uses it where the program's WorkerVersion would upload (the provider's request for that is checked
+ * against Cloudflare's SDK types instead: infra/api-requests.ts).
+ */
+export async function runWranglerVersionUpload(
+  request: WranglerDeployRequest,
+  options: { readonly root: string; readonly env?: NodeJS.ProcessEnv },
+): Promise<WranglerDeployResult> {
+  return runWrangler("versions upload", request, options);
+}
+
+async function runWrangler(
+  command: "deploy" | "versions upload",
+  request: WranglerDeployRequest,
+  options: { readonly root: string; readonly env?: NodeJS.ProcessEnv },
+): Promise<WranglerDeployResult> {
   const { root } = options;
   const main = path.resolve(root, request.config.main);
   const bytes = await readFile(main).catch(() => {
@@ -101,7 +122,7 @@ export async function runWranglerDeploy(
     await writeFile(secretsFile, JSON.stringify(request.secrets), { mode: 0o600 });
     const args = [
       path.join(root, "node_modules/wrangler/bin/wrangler.js"),
-      "deploy",
+      ...command.split(" "),
       "--config",
       configFile,
       "--secrets-file",
@@ -112,8 +133,7 @@ export async function runWranglerDeploy(
       request.message,
       // A class change is applied at once; objects restart on the new code now rather than within Cloudflare's
       // deferred delay (up to 300 s), so the checks after the deploy exercise what was deployed.
-      "--durable-objects-code-update-mode",
-      "immediate",
+      ...(command === "deploy" ? ["--durable-objects-code-update-mode", "immediate"] : []),
     ];
     await new Promise<void>((done, fail) =>
       execFile(
@@ -139,9 +159,12 @@ export async function runWranglerDeploy(
             : done(),
       ),
     );
-    const versionId = deployedVersionId(await readFile(outputFile, "utf8").catch(() => ""));
+    const versionId = deployedVersionId(
+      await readFile(outputFile, "utf8").catch(() => ""),
+      command === "deploy" ? "deploy" : "version-upload",
+    );
     if (!versionId) {
-      throw new WranglerDeployError(`wrangler deploy of ${request.config.name} reported no version id.`);
+      throw new WranglerDeployError(`wrangler ${command} of ${request.config.name} reported no version id.`);
     }
     return { versionId };
   } finally {
@@ -149,12 +172,12 @@ export async function runWranglerDeploy(
   }
 }
 
-/** The `version_id` of the `deploy` entry in wrangler's ND-JSON output file. */
-export function deployedVersionId(ndjson: string): string | undefined {
+/** The `version_id` of the `deploy` (or `version-upload`) entry in wrangler's ND-JSON output file. */
+export function deployedVersionId(ndjson: string, type = "deploy"): string | undefined {
   for (const line of ndjson.split("\n")) {
     if (!line.trim()) continue;
     const entry = JSON.parse(line) as { type?: string; version_id?: string | null };
-    if (entry.type === "deploy" && entry.version_id) return entry.version_id;
+    if (entry.type === type && entry.version_id) return entry.version_id;
   }
   return undefined;
 }
@@ -168,5 +191,11 @@ export function wranglerProblem(stderr: string, stdout: string, error: Error): s
     .map((l) => l.trim())
     .filter((l) => l && !/^⛅️|^─+$|^-+$|^🪵|^If you think this is a bug/.test(l));
   const from = lines.findIndex((l) => l.includes("[ERROR]") || l.includes("✘"));
-  return (from >= 0 ? lines.slice(from) : lines.slice(-8)).join(" ").slice(0, 2000) || error.message;
+  if (from < 0) return lines.slice(-8).join(" ").slice(0, 2000) || error.message;
+  // The API's message ends with its code; what wrangler prints after it (links, its prompts) is left out.
+  const to = lines.findIndex((l, i) => i >= from && /\[code: \d+\]/.test(l));
+  return lines
+    .slice(from, to >= 0 ? to + 1 : from + 6)
+    .join(" ")
+    .slice(0, 2000);
 }

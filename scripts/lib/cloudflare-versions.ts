@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Cloudflare, { APIError } from "cloudflare";
+import type { Deployment, DeploymentListResponse } from "cloudflare/resources/workers/scripts/deployments";
 import { ROOT } from "../../infra/build.ts";
 import { classSignature, type DurableObjectExport } from "../../infra/class-lifecycle.ts";
 import { parseVersionMessage } from "../../infra/release-record.ts";
@@ -157,22 +158,16 @@ export function cloudflareVersionOps(env: NodeJS.ProcessEnv = process.env): Vers
     async deployment(stack): Promise<ActiveDeployment | null> {
       const target = targetOf(stack, env);
       const client = clientFor(env);
-      let newest:
-        | { versions: { version_id: string; percentage: number }[]; message: string; created: string }
-        | undefined;
+      let newest: Deployment | undefined;
       try {
-        for await (const page of client.workers.scripts.deployments.list(target.workerName, {
-          account_id: target.accountId,
-        })) {
-          for (const d of page.deployments) {
-            if (!newest || d.created_on > newest.created) {
-              newest = {
-                versions: d.versions,
-                message: d.annotations?.["workers/message"] ?? "",
-                created: d.created_on,
-              };
-            }
-          }
+        // One GET, read as wrangler reads it (`result.deployments`): the SDK's paginated `deployments.list`
+        // iterates `result.items`, which this endpoint's answer does not have, so it would see no deployment.
+        const answer = (await client.get(
+          `/accounts/${target.accountId}/workers/scripts/${target.workerName}/deployments`,
+        )) as DeploymentListResponse | { result?: DeploymentListResponse };
+        const list = "result" in answer ? answer.result : (answer as DeploymentListResponse);
+        for (const d of list?.deployments ?? []) {
+          if (!newest || d.created_on > newest.created_on) newest = d;
         }
       } catch (error) {
         // Only Cloudflare saying the Worker does not exist means "nothing deployed"; anything else is a failure.
@@ -182,7 +177,7 @@ export function cloudflareVersionOps(env: NodeJS.ProcessEnv = process.env): Vers
       if (!newest) return null;
       return {
         versions: newest.versions.map((v) => ({ versionId: v.version_id, percentage: v.percentage })),
-        message: newest.message,
+        message: newest.annotations?.["workers/message"] ?? "",
       };
     },
 
@@ -207,7 +202,19 @@ export function cloudflareVersionOps(env: NodeJS.ProcessEnv = process.env): Vers
 
     async rollback(stack, versionId, message) {
       const target = targetOf(stack, env);
-      const output = await wrangler(target, ["rollback", versionId, "--yes", "--message", message], env);
+      const output = await wrangler(
+        target,
+        [
+          "rollback",
+          versionId,
+          "--yes",
+          "--message",
+          message,
+          "--durable-objects-code-update-mode",
+          "immediate",
+        ],
+        env,
+      );
       // wrangler lists the secrets that changed before it forces the rollback (Cloudflare's error 10220).
       const changed =
         /The following secrets have changed since version \S+ was deployed[^\n]*\n((?:\s+\*\s+\S+\n?)+)/.exec(

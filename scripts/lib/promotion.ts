@@ -428,14 +428,19 @@ async function revert(
   deps.log(`      ${what.why}: returning ${to} to 100 % on ${previous}`);
   for (let attempt = 1; ; attempt++) {
     try {
-      await deps.versions.deploy(
+      // A rollback, not a plain deployment: when the rejected version carries another secret (a rotated token),
+      // Cloudflare refuses to put the older version back at 100 % without force (error 10220), and only
+      // `wrangler rollback` forces it. Objects switch back at once.
+      const { secretsChanged } = await deps.versions.rollback(
         to,
-        [{ versionId: previous, percentage: 100 }],
+        previous,
         rejectionMessage(what.buildId, what.why),
-        {
-          codeUpdate: "immediate",
-        },
       );
+      if (secretsChanged.length > 0) {
+        deps.log(
+          `      the secrets ${secretsChanged.join(", ")} differ; ${previous} runs with its own values again`,
+        );
+      }
       break;
     } catch (error) {
       const message = (error as Error).message;

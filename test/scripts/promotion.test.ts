@@ -494,19 +494,18 @@ describe("npm run promote, when the revert itself fails", () => {
     cloudflare.crashAt = 10;
     let failures = 1;
     const flaky = {
-      ...cloudflare,
       deployment: cloudflare.deployment.bind(cloudflare),
       versions: cloudflare.versions.bind(cloudflare),
-      rollback: cloudflare.rollback.bind(cloudflare),
-      deploy: async (...args: Parameters<FakeCloudflare["deploy"]>) => {
-        if (args[1].length === 1 && failures-- > 0) throw new Error("wrangler versions deploy failed: 503");
-        return cloudflare.deploy(...args);
+      deploy: cloudflare.deploy.bind(cloudflare),
+      rollback: async (...args: Parameters<FakeCloudflare["rollback"]>) => {
+        if (failures-- > 0) throw new Error("wrangler rollback failed: 503");
+        return cloudflare.rollback(...args);
       },
     };
     const outcome = await promote(options(), deps({ versions: flaky }));
     expect(outcome).toMatchObject({ ok: false, step: "traffic-10", reverted: true });
     expect(lines.join("\n")).toMatch(
-      /the revert failed \(wrangler versions deploy failed: 503\); trying again \(2 of 3\)/,
+      /the revert failed \(wrangler rollback failed: 503\); trying again \(2 of 3\)/,
     );
     expect(cloudflare.messages.at(-1)).toMatch(
       new RegExp(`^promotion reverted: rejected build ${inject("buildId")}: 10 % step failed`),
@@ -520,10 +519,9 @@ describe("npm run promote, when the revert itself fails", () => {
     const failing = {
       deployment: cloudflare.deployment.bind(cloudflare),
       versions: cloudflare.versions.bind(cloudflare),
-      rollback: cloudflare.rollback.bind(cloudflare),
-      deploy: async (...args: Parameters<FakeCloudflare["deploy"]>) => {
-        if (args[1].length === 1) throw new Error("wrangler versions deploy failed: 503");
-        return cloudflare.deploy(...args);
+      deploy: cloudflare.deploy.bind(cloudflare),
+      rollback: async () => {
+        throw new Error("wrangler rollback failed: 503");
       },
     };
     const outcome = await promote(options(), deps({ versions: failing }));
