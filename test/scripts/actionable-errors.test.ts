@@ -84,7 +84,7 @@ describe.concurrent("npm run preview -- up <n>", () => {
     const run = await runScript("scripts/preview.ts", ["up", "42"], env);
     expect(run.stderr).toBe(`preview pr-42: ${NO_CLI}\n`);
     expect(run.code).toBe(1);
-  });
+  }, 60_000);
 });
 
 describe.concurrent("npm run rollback without Cloudflare credentials", () => {
@@ -95,7 +95,7 @@ describe.concurrent("npm run rollback without Cloudflare credentials", () => {
     expect(run.stderr).not.toContain("--temporary");
     noTrace(run.stderr);
     expect(run.code).toBe(1);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe.concurrent("npm run deploy -- <stack>", () => {
