@@ -2,6 +2,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { miniflareWorkerOptions } from "./scripts/lib/miniflare-options.ts";
 import LongestFirst from "./test/support/longest-first.ts";
+import SlowestFiles from "./test/support/slowest-files.ts";
 
 const inRuntimeEnvironment = {
   environment: "test",
@@ -17,10 +18,10 @@ export default defineConfig({
     // vitest's default of one worker per core minus one ran every file in sequence on a two-core machine. All
     // projects' files share these workers, the longest files first (test/support/longest-first.ts). Four on two
     // cores: two files can wait at once (the delivery test's 20 s lead, the security test's rate-limit window) while
-    // two compute. `npx vitest run` from a fresh state (no dist/, no cache), three clones taking turns: three workers
-    // 58.1, 48.5, 42.6, 49.0, 58.3 and 50.1 s; four 51.1, 44.3, 43.8, 41.1, 44.2 and 43.8 s; five 38.3, 46.6, 45.6
-    // and 59.9 s.
+    // two compute. Four was the fastest of three, four and five in timed runs (the figures: CHANGELOG.md).
     maxWorkers: 4,
+    // The ten slowest files are printed after the summary (test/support/slowest-files.ts).
+    reporters: ["default", new SlowestFiles()],
     sequence: { sequencer: LongestFirst },
     projects: [
       {
@@ -31,8 +32,7 @@ export default defineConfig({
         // with --sequence.shuffle, one worker, and two CPU loads beside it). The chat room's files were isolated
         // until the pool's successor, @cloudflare/vitest-plugin, fixed workers-sdk#15092: the pool wrapped each
         // Durable Object class's prototype in one more Proxy per instance created, so in a shared workerd every
-        // property read got slower with each room a test had opened (all eighteen files in one workerd: 41 s before
-        // the fix, 17 s after).
+        // property read got slower with each room a test had opened.
         plugins: [
           {
             // A dependency (cron-schedule) publishes source maps naming sources it does not ship, so every

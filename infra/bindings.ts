@@ -1,13 +1,18 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import { durableObjects, rateLimits, staticAssets } from "../worker/manifest.ts";
+import * as manifest from "../worker/manifest.ts";
+import { staticAssets } from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
+import type { ClassManifest } from "./class-lifecycle.ts";
+import { deployedRateLimits } from "./rate-limit-namespaces.ts";
 import type { RateLimitSetting } from "./runtime-environment.ts";
 
 type ScriptBinding = cloudflare.types.input.WorkerVersionBinding;
 
 /** The manifest's Durable Objects as version bindings (same names and classes Miniflare gets). */
-export function durableObjectBindings(): ScriptBinding[] {
+export function durableObjectBindings({
+  durableObjects,
+}: Pick<ClassManifest, "durableObjects"> = manifest): ScriptBinding[] {
   return Object.entries(durableObjects).map(([name, declaration]) => ({
     type: "durable_object_namespace",
     name,
@@ -16,16 +21,16 @@ export function durableObjectBindings(): ScriptBinding[] {
 }
 
 /**
- * Every rate limiter of the manifest (Workers rate-limiting bindings). PUBLIC_WRITES takes the stack's limit and
- * period; the others take the manifest's.
+ * Every rate limiter of the manifest (Workers rate-limiting bindings) with its Worker's own namespace ids
+ * (infra/rate-limit-namespaces.ts). PUBLIC_WRITES takes the stack's limit and period; the others take the manifest's.
  */
-export function rateLimitBindings(
-  publicWrites: RateLimitSetting = rateLimits.PUBLIC_WRITES,
-): ScriptBinding[] {
-  return Object.entries(rateLimits).map(([name, declaration]) => {
-    const { limit, period } = name === "PUBLIC_WRITES" ? publicWrites : declaration;
-    return { type: "ratelimit", name, namespaceId: declaration.namespaceId, simple: { limit, period } };
-  });
+export function rateLimitBindings(workerName: string, publicWrites?: RateLimitSetting): ScriptBinding[] {
+  return deployedRateLimits(workerName, publicWrites).map(({ name, namespaceId, simple }) => ({
+    type: "ratelimit",
+    name,
+    namespaceId,
+    simple: { ...simple },
+  }));
 }
 
 /** The version-metadata binding: the worker reports its version id in /health. */

@@ -4,7 +4,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
-import { durableObjects, lastLegacyTag, staticAssets } from "../worker/manifest.ts";
+import * as realManifest from "../worker/manifest.ts";
+import { lastLegacyTag, staticAssets } from "../worker/manifest.ts";
+import type { ClassManifest } from "./class-lifecycle.ts";
+import { type CheckedManifest, manifestRefusal } from "./manifest-checks.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { pageAssets } from "./page-assets.ts";
 
@@ -87,8 +90,8 @@ export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafil
  * The static assets of a build, generated from the tree: the OpenAPI document (infra/openapi.ts) and the web page
  * (infra/page-assets.ts), as the bytes the worker serves. Paths are relative to the assets directory.
  */
-export async function generateAssets(): Promise<Map<string, Uint8Array>> {
-  const [document, page] = await Promise.all([buildOpenApiDocument(), pageAssets()]);
+export async function generateAssets(routesDir?: string): Promise<Map<string, Uint8Array>> {
+  const [document, page] = await Promise.all([buildOpenApiDocument({ routesDir }), pageAssets()]);
   return new Map([[staticAssets.files.openapi, Buffer.from(JSON.stringify(document), "utf8")], ...page]);
 }
 
@@ -110,38 +113,58 @@ export const sha256 = (bytes: string | Uint8Array) => createHash("sha256").updat
 /**
  * Bundles worker/ for workerd and writes `index.js`, its source map, the static assets (`assets/`) and
  * `build.json` into `outDir`. Deterministic: the same tree and lockfile give the same bytes, hence the same build id.
- * Fails with a clear message when a class the manifest binds is not exported by the bundle.
+ * Fails with one sentence naming the class when the manifest's class lifecycle is wrong (infra/manifest-checks.ts)
+ * or a class the manifest binds is not exported by the bundle, and names the step that failed: the OpenAPI
+ * generation (which loads the routers in Node) or esbuild.
  */
 export async function buildWorker(
   options: {
     outDir?: string;
     /** The static assets to write instead of the generated ones (tests: a document changed alone). */
     assets?: ReadonlyMap<string, Uint8Array>;
+    /** The manifest to check the lifecycle and the exports against (tests); default worker/manifest.ts. */
+    manifest?: CheckedManifest;
+    /** Where the routers whose contracts make the OpenAPI document are (tests); default worker/routes. */
+    routesDir?: string;
+    /**
+     * Runs esbuild with `esbuildOptions(outDir)`; default `esbuild.build`. `npm run dev` passes an incremental
+     * context's `rebuild` (same options, same bytes, a fraction of the time).
+     */
+    bundle?: (
+      options: ReturnType<typeof esbuildOptions>,
+    ) => Promise<esbuild.BuildResult<{ metafile: true; write: false }>>;
   } = {},
 ): Promise<BuildResult> {
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
+  const manifest = options.manifest ?? realManifest;
   const started = performance.now();
-  let result: esbuild.BuildResult<{ metafile: true; write: false }>;
-  let assetFiles: ReadonlyMap<string, Uint8Array>;
-  try {
-    [assetFiles, result] = await Promise.all([
-      options.assets ?? generateAssets(),
-      esbuild.build(esbuildOptions(outDir)),
-    ]);
-  } catch (error) {
-    const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
-    const text = errors.length
-      ? (await esbuild.formatMessages(errors, { kind: "error" })).join("\n")
-      : String(error);
-    throw new BuildError(`esbuild could not bundle ${path.relative(ROOT, WORKER_ENTRY)}:\n${text}`);
-  }
+  const refusal = manifestRefusal(manifest);
+  if (refusal) throw new BuildError(refusal);
+  // Two steps, each with its own failure: one catch around both blamed esbuild for a router Node could not load.
+  const assetsStep = options.assets
+    ? Promise.resolve(options.assets)
+    : generateAssets(options.routesDir).catch((error: unknown) => {
+        throw new BuildError(
+          `OpenAPI generation failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+  const bundleStep = (options.bundle ?? esbuild.build)(esbuildOptions(outDir)).catch(
+    async (error: unknown) => {
+      const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
+      const text = errors.length
+        ? (await esbuild.formatMessages(errors, { kind: "error" })).join("\n")
+        : String(error);
+      throw new BuildError(`esbuild could not bundle ${path.relative(ROOT, WORKER_ENTRY)}:\n${text}`);
+    },
+  );
+  const [assetFiles, result] = await Promise.all([assetsStep, bundleStep]);
 
   const bundlePath = path.join(outDir, BUNDLE_FILE);
   const bundle = result.outputFiles.find((f) => f.path === bundlePath);
   if (!bundle) throw new BuildError(`esbuild produced no ${BUNDLE_FILE}`);
   const relativeOut = path.relative(ROOT, bundlePath).split(path.sep).join("/");
   const exportsOf = [...(result.metafile.outputs[relativeOut]?.exports ?? [])].sort();
-  assertBoundClassesExported(exportsOf);
+  assertBoundClassesExported(exportsOf, manifest);
 
   const assets = [...assetFiles]
     .map(([file, bytes]) => ({ path: file, sha256: sha256(bytes), size: bytes.byteLength }))
@@ -203,8 +226,11 @@ export async function writeAtomically(file: string, contents: string | Uint8Arra
 }
 
 /** Every class the manifest binds must be a named export of the bundle, or workerd refuses the script. */
-export function assertBoundClassesExported(exportNames: readonly string[]): void {
-  const missing = Object.entries(durableObjects)
+export function assertBoundClassesExported(
+  exportNames: readonly string[],
+  manifest: Pick<ClassManifest, "durableObjects"> = realManifest,
+): void {
+  const missing = Object.entries(manifest.durableObjects)
     .filter(([, declaration]) => !exportNames.includes(declaration.className))
     .map(([binding, declaration]) => `${declaration.className} (bound as ${binding})`);
   if (missing.length > 0) {

@@ -159,12 +159,16 @@ export function planClasses(
       `The deployed script has the Durable Object class${vanished.length > 1 ? "es" : ""} ${vanished.join(", ")}, ` +
         "which worker/manifest.ts neither binds nor tombstones. Say what happened to it in `tombstones`: " +
         `{ ${vanished[0]}: { state: "deleted", note: "why" } } deletes its objects, ` +
-        `{ state: "renamed", renamedTo: "<live class>" } keeps them under the new name.`,
+        `{ ${vanished[0]}: { state: "renamed", renamedTo: "<live class>", note: "why" } } keeps them under the new name.`,
     );
   }
   const tombstoned = Object.entries(manifest.tombstones);
+  // A provisioned class renamed to a live one arrives with its objects: the target is renamed into, not created.
+  const renamedInto = new Set(
+    tombstoned.flatMap(([c, t]) => (t.state === "renamed" && have.has(c) ? [t.renamedTo] : [])),
+  );
   return {
-    created: [...live.keys()].filter((c) => !have.has(c)).sort(),
+    created: [...live.keys()].filter((c) => !have.has(c) && !renamedInto.has(c)).sort(),
     deleted: tombstoned.filter(([c, t]) => t.state === "deleted" && have.has(c)).map(([c]) => c),
     renamed: tombstoned.flatMap(([c, t]) =>
       t.state === "renamed" && have.has(c) ? [{ from: c, to: t.renamedTo }] : [],

@@ -15,14 +15,27 @@ import { jsonValue } from "../worker/http/validation.ts";
 
 export const ROUTES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../worker/routes");
 
-/** Every route contract, from every `worker/routes/*.ts` that exports `contract`. */
+/**
+ * Every route contract, from every `worker/routes/*.ts` that exports `contract`. Node imports each router here,
+ * without the workerd runtime: a router that imports a value from a Durable Object module (which imports
+ * `cloudflare:workers`) cannot load, and the error says which file and what the rule is (worker/http/contract.ts).
+ */
 export async function loadContracts(dir = ROUTES_DIR): Promise<RouteContract[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith(".ts")).sort();
   const routes: RouteContract[] = [];
   for (const file of files) {
-    const module = (await import(pathToFileURL(path.join(dir, file)).href)) as {
-      contract?: () => RouteContract[];
-    };
+    let module: { contract?: () => RouteContract[] };
+    try {
+      module = (await import(pathToFileURL(path.join(dir, file)).href)) as typeof module;
+    } catch (error) {
+      const where = path.relative(path.resolve(ROUTES_DIR, "../.."), path.join(dir, file));
+      throw new Error(
+        `${where} cannot be loaded in Node (${(error as Error).message.split("\n")[0]}): a router is read at build ` +
+          "time for its contract, without the workerd runtime, so it may import only types from worker/objects/ " +
+          "(`import type`) and no `cloudflare:` module; move a value it needs into a plain module beside the class " +
+          "(as worker/chat/protocol.ts holds the chat room's limits).",
+      );
+    }
     if (module.contract) routes.push(...module.contract());
   }
   return routes;
@@ -120,10 +133,10 @@ function operation(route: RouteContract, components: Components): Json {
       required: true,
       schema: jsonSchema(schema, "input", components),
     })),
-    ...Object.entries(route.query ?? {}).map(([name, schema]) => ({
+    ...Object.entries(route.query?.entries ?? {}).map(([name, schema]) => ({
       name,
       in: "query",
-      ...(route.requiredQuery?.includes(name) ? { required: true } : {}),
+      ...(schema.type === "optional" ? {} : { required: true }),
       schema: jsonSchema(schema, "input", components),
     })),
   ];
@@ -193,9 +206,9 @@ export interface OpenApiDocument {
 
 /** The document for these routes (default: every router's contract). */
 export async function buildOpenApiDocument(
-  options: { version?: string; routes?: RouteContract[] } = {},
+  options: { version?: string; routes?: RouteContract[]; routesDir?: string } = {},
 ): Promise<OpenApiDocument> {
-  const routes = options.routes ?? (await loadContracts());
+  const routes = options.routes ?? (await loadContracts(options.routesDir));
   const paths: Record<string, Record<string, Json>> = {};
   const components: Components = new Map();
   for (const route of routes) {

@@ -43,6 +43,8 @@ export interface StackSettings {
   readonly promotedFrom?: string | undefined;
   /** Consent to deploy a build other than promotedFrom's (an emergency fix straight to prod). */
   readonly allowBuildMismatch: boolean;
+  /** Consent to deploy, at 100 %, a build a promotion to this stack rejected and reverted. */
+  readonly allowRejectedBuild: boolean;
 }
 
 /** Every setting the program understands; Pulumi.yaml declares exactly these (a test keeps them equal). */
@@ -68,6 +70,7 @@ export const SETTING_KEYS = [
   "webhookAllowedHosts",
   "promotedFrom",
   "allowBuildMismatch",
+  "allowRejectedBuild",
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -269,7 +272,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
           `${command}, and rotate the token if that file was shared.`,
       );
     } else if (text("adminToken").length < MIN_ADMIN_TOKEN_LENGTH) {
-      // The length only, never the value: a deployed admin token must not be guessable (issue 18, item 8).
+      // The length only, never the value: a deployed admin token must not be guessable.
       problems.push(
         `adminToken is too short (${text("adminToken").length} characters; a deployed stack needs at least ` +
           `${MIN_ADMIN_TOKEN_LENGTH}): ${configSetCommand(stack, "adminToken", '"$(openssl rand -hex 32)"', true)}.`,
@@ -300,7 +303,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
     );
   } else if (deploy && corsAllowedOrigins.some((o) => !o.startsWith("https://"))) {
     // A page served over http can be rewritten by anyone on its network path, and would then act with this
-    // origin's CORS and write access (issue 18, item 10). Local runs may still list http origins.
+    // origin's CORS and write access. Local runs may still list http origins.
     const plain = corsAllowedOrigins.filter((o) => !o.startsWith("https://"));
     problems.push(
       `corsAllowedOrigins of a deployed stack must be https origins, got ${plain.join(", ")}: ` +
@@ -323,6 +326,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
     );
   }
   const allowBuildMismatch = bool("allowBuildMismatch");
+  const allowRejectedBuild = bool("allowRejectedBuild");
 
   problems.push(
     ...previewProblems({ stack, workerName, protect, promotedFrom, customDomain: hostname || undefined }),
@@ -350,6 +354,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
       webhookAllowedHosts: webhookAllowedHosts ?? [],
       promotedFrom,
       allowBuildMismatch,
+      allowRejectedBuild,
     },
   };
 }

@@ -4,14 +4,17 @@
 import { createHash } from "node:crypto";
 import { readFileSync, watch } from "node:fs";
 import path from "node:path";
-import { BuildError, buildWorker, ROOT } from "../infra/build.ts";
+import { BuildError, ROOT } from "../infra/build.ts";
 import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
 import { addressInUse, checkStackName, parseCli, usageError } from "./lib/cli.ts";
+import { DevBuilder } from "./lib/dev-build.ts";
+import { localClassesOrExit } from "./lib/local-classes.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
 import { stackRateLimits } from "./lib/stack-rate-limits.ts";
+import { stateDirProblem } from "./lib/state-dir.ts";
 
 const cli = {
   name: "dev",
@@ -49,6 +52,11 @@ if (taken) {
 }
 // Each stack's local state is kept apart from plain local runs (and from the other stacks).
 const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
+const stateProblem = stateDirProblem(persistTo);
+if (stateProblem) {
+  console.error(`npm run dev: ${stateProblem}`);
+  process.exit(2);
+}
 // The local platform is never open: without ADMIN_TOKEN in the environment or .dev.vars, one is generated and
 // kept in .dev.vars, so a token exported in another shell stays valid across restarts.
 const { secrets, generatedAdminToken } = withAdminToken(readLocalSecrets(ROOT));
@@ -79,10 +87,12 @@ function localStateDir(stack: string | undefined): string {
   return stack === undefined ? ".data" : path.join(".data", `stack-${stack}`);
 }
 
-const build = await buildWorker().catch((error: unknown) => {
+const { builder, build } = await DevBuilder.start().catch((error: unknown) => {
   console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
   process.exit(1);
 });
+// Local state follows the manifest's renames as Cloudflare's does, and refuses objects of a forgotten class.
+const localClasses = localClassesOrExit(persistTo);
 const platform = await startLocalPlatform({
   bundlePath: build.bundlePath,
   env: envFor(build.buildId),
@@ -90,6 +100,7 @@ const platform = await startLocalPlatform({
   host: args.host,
   persistTo,
   verbose: args.verbose,
+  namespaceKeys: localClasses.namespaceKeys,
 });
 const described = [
   `environment ${settings?.environment ?? "local"}`,
@@ -111,6 +122,7 @@ if (settings) {
   );
 }
 console.log(`  state kept in ${path.relative(process.cwd(), persistTo) || "."}/; Ctrl-C to stop`);
+for (const note of localClasses.notes) console.log(`  ${note}`);
 
 // worker/manifest.ts (and worker/platform.ts, the binding names) are also loaded by this Node process: Miniflare's
 // Durable Object bindings and the migration tag come from them at start-up. A running workerd cannot take new
@@ -136,6 +148,10 @@ function changedStartupFiles(): string[] {
 let timer: NodeJS.Timeout | undefined;
 let rebuilding: Promise<void> | undefined;
 let again = false;
+/** The build workerd runs. */
+let running = build.buildId;
+/** Files saved since the last build began (relative to the repository); undefined when a save named none. */
+let changedFiles: Set<string> | undefined = new Set();
 async function rebuild(): Promise<void> {
   if (rebuilding) {
     again = true;
@@ -153,10 +169,26 @@ async function rebuild(): Promise<void> {
         );
         continue;
       }
+      const saved = changedFiles;
+      changedFiles = new Set();
       try {
-        const next = await buildWorker();
-        await platform.reload({ bundlePath: next.bundlePath, env: envFor(next.buildId) });
-        console.log(`reloaded: build ${next.buildId.slice(0, 12)} (${next.durationMs} ms)`);
+        const { build: next, documentFollowUp } = await builder.rebuild(saved);
+        // The same build id is the same bytes (a comment, a type): workerd keeps running it, no restart.
+        if (next.buildId === running) {
+          console.log(`unchanged: build ${next.buildId.slice(0, 12)} (${next.durationMs} ms)`);
+        } else {
+          await platform.reload({ bundlePath: next.bundlePath, env: envFor(next.buildId) });
+          running = next.buildId;
+          console.log(`reloaded: build ${next.buildId.slice(0, 12)} (${next.durationMs} ms)`);
+        }
+        // The routers' contracts may have changed: the OpenAPI document is generated again after the reload (off
+        // the path from a save to the new code answering), and a changed document is a new build.
+        const withDocument = await documentFollowUp?.();
+        if (withDocument) {
+          await platform.reload({ bundlePath: withDocument.bundlePath, env: envFor(withDocument.buildId) });
+          running = withDocument.buildId;
+          console.log(`reloaded: build ${withDocument.buildId.slice(0, 12)} (the OpenAPI document changed)`);
+        }
       } catch (error) {
         // Keep serving the last good build; the next save tries again.
         console.error(error instanceof BuildError ? `build failed: ${error.message}` : error);
@@ -166,9 +198,12 @@ async function rebuild(): Promise<void> {
   await rebuilding;
   rebuilding = undefined;
 }
-const watcher = watch(path.join(ROOT, "worker"), { recursive: true }, () => {
+// An editor's save is a few events within a millisecond or two (write, rename); 20 ms gathers them into one build.
+const watcher = watch(path.join(ROOT, "worker"), { recursive: true }, (_event, file) => {
+  if (file === null) changedFiles = undefined;
+  else changedFiles?.add(path.posix.join("worker", file.split(path.sep).join("/")));
   clearTimeout(timer);
-  timer = setTimeout(() => void rebuild(), 100);
+  timer = setTimeout(() => void rebuild(), 20);
 });
 
 let stopping = false;
@@ -178,7 +213,7 @@ async function stop(signal: string): Promise<void> {
   console.log(`\n${signal}: stopping workerd…`);
   watcher.close();
   clearTimeout(timer);
-  await platform.dispose();
+  await Promise.all([platform.dispose(), builder.dispose()]);
   process.exit(0);
 }
 // Miniflare's own signal hook exits at once with 130; replace it so Ctrl-C disposes workerd and exits 0.

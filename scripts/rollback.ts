@@ -2,11 +2,11 @@
 // default the one before the live one): no build, no upload. Refuses a version from before a Durable Object class
 // change of the live one. See scripts/lib/rollback.ts.
 import { checkStackName, parseCli } from "./lib/cli.ts";
+import { cloudflareVersionOps, VersionsUnavailable } from "./lib/cloudflare-versions.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
-import { stackOutputs } from "./lib/pulumi-stacks.ts";
+import { stackConfigValue, stackOutputs } from "./lib/pulumi-stacks.ts";
 import { rollback } from "./lib/rollback.ts";
 import { explainWranglerError } from "./lib/wrangler-errors.ts";
-import { wranglerVersionOps } from "./lib/wrangler-versions.ts";
 
 const cli = {
   name: "rollback",
@@ -20,10 +20,15 @@ const cli = {
 const { positionals, values } = parseCli(cli);
 const stack = checkStackName(cli, positionals[0]!);
 const to = values.to;
+const accountId =
+  process.env.CLOUDFLARE_ACCOUNT_ID || (await stackConfigValue(stack, "accountId").catch(() => undefined));
 const outcome = await rollback(
   { stack, to },
   {
-    versions: wranglerVersionOps,
+    versions: cloudflareVersionOps({
+      ...process.env,
+      ...(accountId ? { CLOUDFLARE_ACCOUNT_ID: accountId } : {}),
+    }),
     outputs: stackOutputs,
     health: async (url) => {
       const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
@@ -32,8 +37,12 @@ const outcome = await rollback(
     log: (line) => console.log(line),
   },
 ).catch((error: unknown) => {
-  // wrangler's and Pulumi's failures as one sentence with the fix, never a trace.
-  console.error(`rollback: ${error instanceof PulumiProblem ? error.message : explainWranglerError(error)}`);
-  return { ok: false };
+  // A missing token or account, wrangler's and Pulumi's failures: one sentence with the fix, never a trace.
+  console.error(
+    error instanceof VersionsUnavailable || error instanceof PulumiProblem
+      ? error.message
+      : `rollback: ${explainWranglerError(error)}`,
+  );
+  return { ok: false as const };
 });
 process.exitCode = outcome.ok ? 0 : 1;

@@ -4,6 +4,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT } from "../infra/build.ts";
+import { manifestRefusal } from "../infra/manifest-checks.ts";
 import { localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems } from "../infra/stack-settings.ts";
 import { wranglerConfig, wranglerConfigFile } from "../infra/wrangler-config.ts";
@@ -20,6 +21,12 @@ const stack = checkStackName(cli, positionals[0]!);
 const settings = localStackSettings(stack);
 if (!settings.ok) {
   console.error(formatConfigProblems(stack, settings.problems));
+  process.exit(1);
+}
+// A class lifecycle mistake is one sentence naming the class, as in `npm run build`, never a stack trace.
+const refusal = manifestRefusal();
+if (refusal) {
+  console.error(`npm run wrangler-config: ${refusal}`);
   process.exit(1);
 }
 const file = wranglerConfigFile(settings.settings.stack);

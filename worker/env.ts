@@ -2,16 +2,31 @@ import type { durableObjects, rateLimits, staticAssets } from "./manifest.ts";
 import type * as Objects from "./objects/index.ts";
 
 type Manifest = typeof durableObjects;
+type Exported = typeof Objects;
 
 /**
  * Durable Object bindings, typed from the manifest: `env.COUNTER` is a namespace of the class the manifest names.
- * A className in the manifest with no exported class of that name is a compile error here.
+ * A class that worker/objects/index.ts does not export is reported once, by name, by `EveryBoundClassIsExported`.
  */
 export type DurableObjectBindings = {
-  readonly [B in keyof Manifest]: DurableObjectNamespace<
-    (typeof Objects)[Manifest[B]["className"]]["prototype"]
-  >;
+  readonly [B in keyof Manifest]: Manifest[B]["className"] extends keyof Exported
+    ? DurableObjectNamespace<Exported[Manifest[B]["className"]]["prototype"]>
+    : DurableObjectNamespace;
 };
+
+/** `true` when every class `M` binds is exported in `E`, otherwise a sentence naming the missing ones. */
+export type ExportCheck<M extends Record<string, { readonly className: string }>, E> = [
+  Exclude<M[keyof M]["className"], keyof E>,
+] extends [never]
+  ? true
+  : `export ${Exclude<M[keyof M]["className"], keyof E>} from worker/objects/index.ts: worker/manifest.ts binds it`;
+type Assert<T extends true> = T;
+/**
+ * A compile error that names the class when the manifest binds a class the worker does not export, e.g.
+ * `Type '"export Leaderboard from worker/objects/index.ts: worker/manifest.ts binds it"' does not satisfy the
+ * constraint 'true'`. The build says the same at run time (infra/build.ts `assertBoundClassesExported`).
+ */
+export type EveryBoundClassIsExported = Assert<ExportCheck<Manifest, Exported>>;
 
 /** Rate-limiting bindings, one per manifest entry. */
 export type RateLimitBindings = { readonly [B in keyof typeof rateLimits]: RateLimit };

@@ -12,7 +12,9 @@
  * `durableObjects` lists the live classes; `tombstones` lists the classes that were deleted, renamed or
  * transferred. Cloudflare reconciles the declaration against what it has provisioned, so there is no tag and no
  * order. A class never silently disappears: remove it from `durableObjects` and add its tombstone in the same
- * change; the deploy refuses otherwise. A tombstone may go once a deploy reports it in `removableTombstones`.
+ * change; `npm run build`, `npm run dev` and the deploy refuse otherwise (infra/class-lifecycle.ts). A tombstone may
+ * go once a deploy lists it in the plan's `appliedTombstones` and Cloudflare's `exportsReconciliation` lists it in
+ * `removableEntries` (no other script still references it). Recipes: docs/recipes.md.
  */
 
 /** How a Durable Object class stores its state. Only SQLite is used: it is what Cloudflare recommends for new classes. */
@@ -32,8 +34,12 @@ export interface DurableObjectDeclaration {
   readonly transferFrom?: string;
 }
 
-/** A class that is no longer live, kept in the declaration so Cloudflare applies (and reports) the change. */
-export type ClassTombstone =
+/**
+ * A class that is no longer live, kept in the declaration so Cloudflare applies (and reports) the change.
+ * `Live` is the set of live class names a rename may point at: `tombstones` below passes the manifest's own, so a
+ * `renamedTo` that names no live class is a type error.
+ */
+export type ClassTombstone<Live extends string = string> =
   | {
       /** Deletes the class's namespace and every object in it. Needs `allowClassDeletion` on a protected stack. */
       readonly state: "deleted";
@@ -42,7 +48,7 @@ export type ClassTombstone =
   | {
       /** Its objects now belong to `renamedTo`, which must be a live class of this Worker. */
       readonly state: "renamed";
-      readonly renamedTo: string;
+      readonly renamedTo: Live;
       readonly note: string;
     }
   | {
@@ -79,13 +85,22 @@ export const durableObjects = {
     storage: "sqlite",
     description: "Named job schedulers: one-off, recurring and cron jobs run on the object's alarm.",
   },
+  CLIENT_SOCKETS: {
+    className: "ClientSockets",
+    storage: "sqlite",
+    description: "The open chat sockets of one client across rooms, for the per-client bound (internal).",
+  },
 } as const satisfies Record<string, DurableObjectDeclaration>;
+
+/** The class names `durableObjects` binds: the only names a `renamed` tombstone may point at. */
+export type LiveClassName = (typeof durableObjects)[keyof typeof durableObjects]["className"];
 
 /**
  * Class name -> tombstone. Empty while every class that was ever provisioned is still live.
- * Example: `{ Counter: { state: "renamed", renamedTo: "Tally", note: "issue 42" } }` with `Tally` in durableObjects.
+ * Example: `{ Counter: { state: "renamed", renamedTo: "Tally", note: "counts more than clicks now" } }` with
+ * `Tally` bound in durableObjects (docs/recipes.md, "Rename or delete one").
  */
-export const tombstones: Readonly<Record<string, ClassTombstone>> = {};
+export const tombstones: Readonly<Record<string, ClassTombstone<LiveClassName>>> = {};
 
 /**
  * FROZEN. The tagged migrations the scripts were deployed with before `exports` replaced them. Never extend it:
@@ -121,7 +136,7 @@ export const rateLimits = {
     namespaceId: "1002",
     limit: 600,
     period: 60,
-    description: "Public reads per client IP: every GET under /api/ except WebSocket upgrades (writes).",
+    description: "Public reads per client IP: every GET under /api/ but the WebSocket route (a write).",
   },
   ADMIN_ATTEMPTS: {
     namespaceId: "1003",
@@ -152,7 +167,7 @@ export const staticAssets = {
   directory: "assets",
   files: { openapi: "openapi.json", page: "index.html", script: "app.js", style: "app.css" },
   description:
-    "The OpenAPI document (issue 17) and the web page with its script and stylesheet (issue 12): 0 bytes in the bundle.",
+    "The OpenAPI document and the web page with its script and stylesheet: generated at build time, 0 bytes in the bundle.",
 } as const satisfies StaticAssetsDeclaration;
 
 /**

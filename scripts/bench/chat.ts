@@ -1,13 +1,13 @@
 import { CHAT_LIMITS } from "../../worker/chat/protocol.ts";
 import { ChatClient } from "../lib/chat-client.ts";
 import { asNewClient, percentile, runLoad, untilQuiet } from "./load.ts";
-import type { Benchmark, BenchRow } from "./types.ts";
+import { type Benchmark, type BenchRow, figure } from "./types.ts";
 
 const FANOUT_CLIENTS = 200;
 const FANOUT_ROUNDS = 50;
 const SENDERS = 10;
 const THROUGHPUT_MS = 5_000;
-/** Room sizes of the presence table (issue 16); the last is the room's cap. */
+/** Room sizes of the presence table (how presence frames grow with a room); the last is the room's cap. */
 const FILL_SIZES = [100, 200, 500, CHAT_LIMITS.maxSockets] as const;
 const FILL_MESSAGES = 10;
 /** How long without a frame counts as quiet. */
@@ -20,10 +20,10 @@ const STORM_MESSAGE_EVERY_MS = 100;
 /** Failed upgrades (reset or refused) that were tried again; reported so a number never hides them. */
 let retriedUpgrades = 0;
 
-async function connect(base: URL, room: string, user: string): Promise<ChatClient> {
+async function connect(base: URL, room: string, user: string, compression = true): Promise<ChatClient> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ChatClient.connect(base, room, user, asNewClient());
+      return await ChatClient.connect(base, room, user, { ...asNewClient(), compression });
     } catch (error) {
       if (attempt === 3) throw error;
       retriedUpgrades++;
@@ -38,11 +38,12 @@ async function crowd(
   count: number,
   user: (i: number) => string,
   onFrame?: ChatClient["onFrame"],
+  compression = true,
 ) {
   const clients: ChatClient[] = [];
   for (let start = 0; start < count; start += 50) {
     const batch = Array.from({ length: Math.min(50, count - start) }, (_, i) =>
-      connect(base, room, user(start + i)).then((c) => {
+      connect(base, room, user(start + i), compression).then((c) => {
         c.keep = false; // count on arrival, queue nothing
         c.onFrame = onFrame;
         return c;
@@ -87,7 +88,7 @@ export interface FillResult {
  * Fills a new room to `sockets` (one sender and the listeners, each a distinct person and client), counts the frames
  * the room sends until it goes quiet, then sends FILL_MESSAGES messages one at a time and times each receipt.
  */
-export async function measureFill(base: URL, sockets: number): Promise<FillResult> {
+export async function measureFill(base: URL, sockets: number, compression = true): Promise<FillResult> {
   const room = `bench-fill-${sockets}-${Date.now()}`;
   let frames = 0;
   let lastFrameAt = performance.now();
@@ -107,8 +108,8 @@ export async function measureFill(base: URL, sockets: number): Promise<FillResul
     lastFrameAt = at;
   };
   const fillStartedAt = performance.now();
-  const listeners = await crowd(base, room, sockets - 1, (i) => `listener-${i}`, onFrame);
-  const [sender] = await crowd(base, room, 1, () => "sender", onFrame);
+  const listeners = await crowd(base, room, sockets - 1, (i) => `listener-${i}`, onFrame, compression);
+  const [sender] = await crowd(base, room, 1, () => "sender", onFrame, compression);
   const lastOpenAt = performance.now();
   await quiet(() => lastFrameAt);
   const quietMs = Math.max(0, lastFrameAt - lastOpenAt);
@@ -214,11 +215,35 @@ async function presence(base: URL, log: (m: string) => void): Promise<BenchRow[]
         value: `${r.frames} frames, quiet ${r.quietMs} ms`,
         note: `frames the room sent while filling (welcomes + presence); filled in ${r.fillMs} ms (50 upgrades at a time); quiet = last open to last frame`,
       },
-      {
+      figure({
+        id: `chat.message-p99.${sockets}`,
         metric: `message latency at ${sockets} sockets`,
-        value: `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
-        note: `${r.receipts} receipts of ${FILL_MESSAGES} messages, after the room went quiet`,
-      },
+        amount: r.p99Ms,
+        unit: "ms",
+        goal: sockets === CHAT_LIMITS.maxSockets ? "p99 < 100 ms" : undefined,
+        format: () => `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
+        note: `${r.receipts} receipts of ${FILL_MESSAGES} messages, after the room went quiet; clients offer compression`,
+      }),
+    );
+  }
+  // The same cap without compression. Locally permessage-deflate is negotiated by Miniflare's entry worker (the
+  // worker's compatibility flags do not reach it) whenever a client offers it, as `ws` and browsers do: then workerd
+  // deflates every frame once per socket (a fifth of its CPU in a fan-out to 1,000, by perf) and this one Node
+  // process inflates 999 frames per message (about 2.5 times the server's CPU for the same message). Clients that
+  // offer no compression show what the room itself costs.
+  for (const sockets of [200, CHAT_LIMITS.maxSockets]) {
+    log(`fill: ${sockets} sockets in one room, clients offering no compression`);
+    const r = await measureFill(base, sockets, false);
+    rows.push(
+      figure({
+        id: `chat.message-p99-uncompressed.${sockets}`,
+        metric: `message latency at ${sockets} sockets, clients offering no compression`,
+        amount: r.p99Ms,
+        unit: "ms",
+        goal: sockets === CHAT_LIMITS.maxSockets ? "p99 < 100 ms" : undefined,
+        format: () => `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
+        note: `${r.receipts} receipts of ${FILL_MESSAGES} messages; no frame compressed by workerd or inflated by the client`,
+      }),
     );
   }
   log(`join storm: ${STORM_LISTENERS} listeners, ${STORM_JOINERS} join at ${STORM_JOINS_PER_SECOND}/s`);

@@ -206,7 +206,7 @@ async function schedulerGrowth(base: URL, adminToken: string, log: (m: string) =
   return rows;
 }
 
-/** Growth lines (issue 12): fan-out latency by room size, and scheduler cost per job by pending jobs. */
+/** Growth lines (how cost grows with size, the chart's two lines): fan-out latency by room size, and scheduler cost per job by pending jobs. */
 export const benchmark: Benchmark = {
   name: "growth",
   async run({ platform, adminToken, log }) {

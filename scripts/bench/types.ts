@@ -46,6 +46,8 @@ export interface BenchRow {
 /** A benchmark module in scripts/bench/ exports `benchmark` of this shape; scripts/bench.ts runs them all. */
 export interface Benchmark {
   readonly name: string;
+  /** Left out of a plain `npm run bench`; runs with `--only NAME`. */
+  readonly onlyWhenNamed?: boolean;
   run(ctx: BenchContext): Promise<BenchRow[]>;
 }
 

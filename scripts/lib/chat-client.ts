@@ -67,12 +67,20 @@ export class ChatClient {
     base: URL,
     room: string,
     user: string,
-    options: { readonly headers?: Record<string, string>; readonly resumeKey?: string } = {},
+    options: {
+      readonly headers?: Record<string, string>;
+      readonly resumeKey?: string;
+      /** Offer permessage-deflate, as browsers do (default); false to offer no compression. */
+      readonly compression?: boolean;
+    } = {},
   ): Promise<ChatClient> {
     return new Promise((resolve, reject) => {
       const url = ChatClient.url(base, room, user);
       if (options.resumeKey !== undefined) url.searchParams.set("resumeKey", options.resumeKey);
-      const socket = new WebSocket(url, { headers: options.headers });
+      const socket = new WebSocket(url, {
+        headers: options.headers,
+        perMessageDeflate: options.compression ?? true,
+      });
       const client = new ChatClient(socket);
       socket.once("open", () => resolve(client));
       // Not once: ws may emit a second error (e.g. a reset after a refused upgrade), which must not crash the process.

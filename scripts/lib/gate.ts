@@ -10,7 +10,8 @@ const CREDENTIAL = /TOKEN|SECRET|PASSWORD|PASSPHRASE|CREDENTIAL|PRIVATE|_KEY$|^A
 /**
  * The environment the gate's tests run with: the promoter's, minus every credential. `npm run promote` holds the
  * deploy credentials (Pulumi, Cloudflare, both admin tokens) for its deploy and smoke steps; the test suites need
- * none of them, and must not be able to read or leak them (issue 18, item 4).
+ * none of them, and must not be able to read or leak them (a dependency's install script or a
+ * test runs any code it likes).
  */
 export function withoutCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !CREDENTIAL.test(name)));

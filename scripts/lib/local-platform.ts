@@ -15,6 +15,8 @@ export interface LocalPlatformOptions {
   readonly host?: string;
   /** Directory for Durable Object state; omitted = in memory, gone when stopped. */
   readonly persistTo?: string | undefined;
+  /** Class name -> the storage namespace it uses, for a class renamed locally (scripts/lib/local-classes.ts). */
+  readonly namespaceKeys?: Readonly<Record<string, string>>;
   /** Show workerd's console output (the worker's console.log). */
   readonly verbose?: boolean;
   /** Receives workerd's log lines (the worker's console output, runtime warnings) instead of this process's. */
@@ -29,14 +31,17 @@ export interface LocalPlatform {
   dispose(): Promise<void>;
 }
 
+/** The local Worker's name: Miniflare keeps a class's objects in `<persistTo>/do/<name>-<Class>/`. */
+export const LOCAL_WORKER_NAME = "platform";
+
 // Written in Miniflare 4's flat option shape (the one the vitest pool's `miniflare` option also takes); Miniflare 5
 // wants its new nested shape, so each use converts with its own convertV4MiniflareOptions.
 function options(o: LocalPlatformOptions): V4MiniflareOptions {
   return {
     workers: [
       {
-        ...miniflareWorkerOptions(o.env),
-        name: "platform",
+        ...miniflareWorkerOptions(o.env, { namespaceKeys: o.namespaceKeys }),
+        name: LOCAL_WORKER_NAME,
         modules: true,
         scriptPath: o.bundlePath,
         serviceBindings: miniflareAssetBindings(assetsDirectoryOf(o.bundlePath)),

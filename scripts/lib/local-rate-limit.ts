@@ -12,8 +12,8 @@ import { LOCAL_RATE_LIMIT } from "./local-rate-limit-plugin.mjs";
  * second locally (every request under /api/ spends one) and made local benchmarks and tests measure that disk.
  * Cloudflare's binding counts in memory on the machine that serves the request and is not durable; so does this.
  * Why in the caller's isolate (a "wrapped" binding) and not a small worker behind a service binding, as before:
- * each call to another worker cost about 0.24 ms of server time, half of what an increment costs over a plain route
- * (`npm run bench -- --only http`), which the deployed binding does not cost.
+ * each call to another worker cost about half of what an increment costs over a plain route (`npm run bench -- --only
+ * http`), which the deployed binding does not cost.
  */
 const PLUGIN_PATH = fileURLToPath(new URL("./local-rate-limit-plugin.mjs", import.meta.url));
 

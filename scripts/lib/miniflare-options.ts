@@ -1,11 +1,13 @@
 import type { LegacyWorkerOptions } from "miniflare";
+import type { ClassManifest } from "../../infra/class-lifecycle.ts";
 import {
   type LocalEnvironment,
   platformBindings,
   platformSecrets,
   type RateLimitSetting,
 } from "../../infra/runtime-environment.ts";
-import { durableObjects, rateLimits, runtimeDefaults, staticAssets } from "../../worker/manifest.ts";
+import * as manifest from "../../worker/manifest.ts";
+import { rateLimits, runtimeDefaults, staticAssets } from "../../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../../worker/platform.ts";
 import { localRateLimitBindings } from "./local-rate-limit.ts";
 
@@ -31,13 +33,27 @@ export function localRateLimits(env: LocalEnvironment): Record<RateLimitName, Ra
   ) as Record<RateLimitName, RateLimitSetting>;
 }
 
-/** Durable Object bindings for Miniflare, from the manifest. */
-export function miniflareDurableObjects(): Record<string, { className: string; useSQLite: boolean }> {
+/**
+ * Durable Object bindings for Miniflare, from the manifest (default worker/manifest.ts). `namespaceKeys` gives a
+ * class the storage namespace of another (class name -> Miniflare `unsafeUniqueKey`): that is how a renamed class
+ * keeps its local objects (scripts/lib/local-classes.ts).
+ */
+export function miniflareDurableObjects(
+  { durableObjects }: Pick<ClassManifest, "durableObjects"> = manifest,
+  namespaceKeys: Readonly<Record<string, string>> = {},
+): Record<string, { className: string; useSQLite: boolean; unsafeUniqueKey?: string }> {
   return Object.fromEntries(
-    Object.entries(durableObjects).map(([binding, declaration]) => [
-      binding,
-      { className: declaration.className, useSQLite: declaration.storage === "sqlite" },
-    ]),
+    Object.entries(durableObjects).map(([binding, declaration]) => {
+      const key = namespaceKeys[declaration.className];
+      return [
+        binding,
+        {
+          className: declaration.className,
+          useSQLite: declaration.storage === "sqlite",
+          ...(key ? { unsafeUniqueKey: key } : {}),
+        },
+      ];
+    }),
   );
 }
 
@@ -47,9 +63,9 @@ export function miniflareDurableObjects(): Record<string, { className: string; u
  * A deployed version has the same files behind the same binding, routed as infra/bindings.ts `assetsRouting` says
  * (the worker first for every request, no HTML rewriting, no fallback page), so every request reaches the worker
  * as here. Locally the binding is workerd's read-only disk service rather than Miniflare's `assets` option: that
- * option puts Miniflare's asset router in front of every request as one more worker hop, which doubled the CPU of
- * a plain `GET /health` (1.3 ms instead of 0.6 ms of workerd CPU on Miniflare 5.20260815, `npm run bench -- --only
- * http`) to serve one file that only `GET /openapi.json` reads. Only for a built bundle: sources run without a
+ * option puts Miniflare's asset router in front of every request as one more worker hop, which about doubled the
+ * workerd CPU of a plain `GET /health` (`npm run bench -- --only http`) to serve one file that only
+ * `GET /openapi.json` reads. Only for a built bundle: sources run without a
  * build (the in-runtime test pool) have no assets directory, and the route answers 404 there.
  */
 export function miniflareAssetBindings(directory: string) {
@@ -62,12 +78,18 @@ export function miniflareAssetBindings(directory: string) {
  * Miniflare worker options (without the script) for one environment: the same bindings and Durable Objects a
  * deployed stack gets. Used by `npm run dev`, the artifact tests and the in-runtime test pool.
  */
-export function miniflareWorkerOptions(given: LocalEnvironment) {
+export function miniflareWorkerOptions(
+  given: LocalEnvironment,
+  classes: {
+    readonly manifest?: Pick<ClassManifest, "durableObjects">;
+    readonly namespaceKeys?: Readonly<Record<string, string>>;
+  } = {},
+) {
   const env = { ...given, publicWrites: given.publicWrites ?? LOCAL_PUBLIC_WRITES };
   return {
     compatibilityDate: env.compatibilityDate ?? runtimeDefaults.compatibilityDate,
     compatibilityFlags: [...(env.compatibilityFlags ?? runtimeDefaults.compatibilityFlags)],
-    durableObjects: miniflareDurableObjects(),
+    durableObjects: miniflareDurableObjects(classes.manifest, classes.namespaceKeys),
     // Miniflare fills the binding with a version id of its own, like Cloudflare does for each version.
     versionMetadata: VERSION_METADATA_BINDING,
     bindings: { ...platformBindings(env), ...platformSecrets(env) },

@@ -9,7 +9,7 @@ import { startLocalPlatform } from "../../scripts/lib/local-platform.ts";
 import type { ServerFrame } from "../../worker/chat/protocol.ts";
 import { call, uniqueName, useBuiltPlatform } from "../support/platform.ts";
 
-// The contract of issue 17: the document covers exactly the app's routes, is valid OpenAPI 3.1, and is what the
+// The API's contract: the document covers exactly the app's routes, is valid OpenAPI 3.1, and is what the
 // built worker serves.
 
 const documented = async () => {

@@ -8,7 +8,7 @@ import { contractProblems } from "../support/contract.ts";
 import { adminHeaders, useBuiltPlatform } from "../support/platform.ts";
 
 /**
- * Property-based tests generated from the OpenAPI document (issue 17): requests built from every operation, valid
+ * Property-based tests generated from the OpenAPI document (the API's contract): requests built from every operation, valid
  * and mutated (types, missing and extra fields, huge and deep values, odd encodings, paths, methods and headers),
  * sent to the built bundle over real HTTP. Every answer: no 5xx, a refusal in the error envelope, a success that
  * matches its schema; and a refused request changes nothing. Seeded: a failure prints the seed and the shrunk
@@ -22,8 +22,8 @@ const isReset = (error: unknown) => (error as { cause?: { code?: string } }).cau
 /**
  * One connection per request, as `call` does (test/support/platform.ts says why): workerd may close a connection
  * after answering a request whose body the worker did not read (a refused write) without saying so, and a pooled
- * keep-alive socket then fails the next request with "other side closed" (measured on the tree before issue 17's
- * static assets too: 9 in 120 refused writes; the assets router in front made it about twice as frequent).
+ * keep-alive socket then fails the next request with "other side closed" (measured before the document became a
+ * static asset too: 9 in 120 refused writes; the assets router in front made it about twice as frequent).
  */
 const oneConnectionPerRequest = new Agent({ pipelining: 0 });
 

@@ -1,4 +1,4 @@
-// Issue 18, item 6, as the review found it: a hostile page on another origin, in a real browser, tries a write
+// Cross-site writes and WebSocket hijacking, as a security review found them: a hostile page on another origin, in a real browser, tries a write
 // that needs no CORS preflight and a WebSocket as someone else. Both must fail; the platform must not change.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -75,7 +75,10 @@ describe("planClasses", () => {
   });
 
   it("renames a provisioned class, and changes nothing once applied", () => {
-    expect(planClasses(m, new Set(["Counter"])).renamed).toEqual([{ from: "Counter", to: "Tally" }]);
+    const renaming = planClasses(m, new Set(["Counter"]));
+    expect(renaming.renamed).toEqual([{ from: "Counter", to: "Tally" }]);
+    // The target arrives with the renamed class's objects: it is not a new, empty namespace.
+    expect(renaming.created).toEqual([]);
     const applied = planClasses(m, new Set(["Tally"]));
     expect(changesClasses(applied)).toBe(false);
     expect(applied.appliedTombstones).toEqual(["Counter"]);

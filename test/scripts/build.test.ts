@@ -15,6 +15,7 @@ import {
   generateAssets,
 } from "../../infra/build.ts";
 import { buildOpenApiDocument } from "../../infra/openapi.ts";
+import * as manifest from "../../worker/manifest.ts";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const dirs: string[] = [];
@@ -62,8 +63,8 @@ describe("the worker build", () => {
       mainModule: "index.js",
       assets,
       sizes: { raw: bytes.byteLength, gzip: expect.any(Number) },
-      exports: expect.arrayContaining(["ChatRoom", "Counter", "Scheduler", "default"]),
-      migrationTag: "v3",
+      exports: [...Object.values(manifest.durableObjects).map((d) => d.className), "default"].sort(),
+      migrationTag: manifest.lastLegacyTag(),
       esbuildVersion: expect.any(String),
     });
     expect(record.sizes.gzip).toBeLessThan(record.sizes.raw);
@@ -102,7 +103,7 @@ describe("the worker build", () => {
     expect(JSON.parse(await readFile(path.join(b, "assets", file), "utf8")).info.title).toBe("Changed");
   });
 
-  it("serving the document adds at most 2 KB gzip to the bundle (issue 17)", async () => {
+  it("serving the document adds at most 2 KB gzip to the bundle (the API contract's budget)", async () => {
     // The same build with the document's route replaced by an empty router: the difference is what serving the
     // document costs the bundle. Inlined, the document alone cost about 3.3 KB gzip.
     const withoutRoute: esbuild.Plugin = {
@@ -126,14 +127,61 @@ describe("the worker build", () => {
   });
 
   it("fails with a clear message when a bound class is not exported", () => {
+    // Read from the manifest: each bound class, left out of the exports alone, is named with its binding.
+    const bound = Object.entries(manifest.durableObjects);
+    const classes = bound.map(([, d]) => d.className);
     expect(() => assertBoundClassesExported(["default"])).toThrow(BuildError);
-    expect(() => assertBoundClassesExported(["ChatRoom", "Scheduler", "default"])).toThrow(
-      /does not export Counter \(bound as COUNTER\), which worker\/manifest.ts binds/,
-    );
+    for (const [binding, { className }] of bound) {
+      const without = [...classes.filter((c) => c !== className), "default"];
+      expect(() => assertBoundClassesExported(without)).toThrow(
+        new RegExp(`does not export ${className} \\(bound as ${binding}\\), which worker/manifest.ts binds`),
+      );
+    }
     expect(() => assertBoundClassesExported(["default"])).toThrow(
-      /does not export Counter \(bound as COUNTER\), ChatRoom \(bound as CHAT_ROOM\), Scheduler \(bound as SCHEDULER\)/,
+      bound.map(([binding, d]) => `${d.className} (bound as ${binding})`).join(", "),
     );
-    expect(() => assertBoundClassesExported(["ChatRoom", "Counter", "Scheduler", "default"])).not.toThrow();
+    expect(() => assertBoundClassesExported([...classes, "default"])).not.toThrow();
+  });
+
+  it("refuses a class lifecycle mistake before bundling, in one sentence naming the class", async () => {
+    const outDir = await tempDir();
+    const [first, ...rest] = Object.entries(manifest.durableObjects);
+    const [binding, declaration] = first!;
+    // A rename whose target is not a live class.
+    const renamedToNothing = {
+      ...manifest,
+      tombstones: { Gone: { state: "renamed", renamedTo: "Nowhere", note: "a typo" } },
+    } as const;
+    const refusal = buildWorker({ outDir, manifest: renamedToNothing });
+    await expect(refusal).rejects.toThrow(BuildError);
+    await expect(refusal).rejects.toThrow(
+      /^[^\n]*Gone is renamed to Nowhere, which is not a live class[^\n]*$/,
+    );
+    // A class the deployed scripts have (the legacy history created it) dropped without a tombstone.
+    const provisioned = new Set<string>(manifest.legacyMigrations.flatMap((m) => m.steps.newSqliteClasses));
+    if (provisioned.has(declaration.className)) {
+      const dropped = { ...manifest, durableObjects: Object.fromEntries(rest) };
+      await expect(buildWorker({ outDir, manifest: dropped })).rejects.toThrow(
+        `class ${declaration.className}, which worker/manifest.ts neither binds nor tombstones`,
+      );
+    }
+    // Nothing was written.
+    expect(existsSync(path.join(outDir, "index.js")), `bundle written for a bad ${binding}`).toBe(false);
+  });
+
+  it("names the OpenAPI step, not esbuild, when a router cannot be loaded in Node", async () => {
+    const routesDir = await tempDir();
+    await writeFile(
+      path.join(routesDir, "boards.ts"),
+      'import { DurableObject } from "cloudflare:workers";\nexport const Base = DurableObject;\n' +
+        "export function contract() { return []; }\n",
+    );
+    const failed = buildWorker({ outDir: await tempDir(), routesDir });
+    await expect(failed).rejects.toThrow(BuildError);
+    await expect(failed).rejects.toThrow(
+      /^OpenAPI generation failed: [\s\S]*boards\.ts cannot be loaded in Node[\s\S]*import only types from worker\/objects\//,
+    );
+    await expect(failed).rejects.not.toThrow(/esbuild/);
   });
 });
 

@@ -1,4 +1,4 @@
-// Issue 18, items 4-5: the deploy workflows hand credentials only to the steps that deploy, smoke or promote;
+// Deploy credentials reach only the code that needs them: the deploy workflows hand credentials only to the steps that deploy, smoke or promote;
 // production runs only from main; the Pulumi CLI is pinned; Pulumi Cloud is reached by OIDC token exchange.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import type { OpenApiDocument } from "../../infra/openapi.ts";
 
 /**
- * fast-check arbitraries generated from the OpenAPI document (issue 17): values a schema accepts, and mutations of
+ * fast-check arbitraries generated from the OpenAPI document (the API's contract): values a schema accepts, and mutations of
  * them a client could send by mistake or on purpose.
  */
 

@@ -3,7 +3,7 @@ import addFormats from "ajv-formats";
 import { buildOpenApiDocument, type OpenApiDocument } from "../../infra/openapi.ts";
 
 /**
- * Checks answers against the OpenAPI document (issue 17): the status is one the operation lists (or its
+ * Checks answers against the OpenAPI document (the API's contract): the status is one the operation lists (or its
  * `default`), the body matches that response's schema, and headers the document marks as the contract's are there.
  * `call()` in test/support/platform.ts runs every answer through this, so every artifact test checks the
  * contract without asking.

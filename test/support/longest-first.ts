@@ -2,12 +2,10 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
  * The in-runtime files (the worker project's, test/worker/). Each pool slot that runs one starts a workerd and loads
- * the worker's module graph into it (three such workerd used 8.1 CPU s in one run, two 5.6 in another). Queued right
- * behind the two longest files, they start while two slots are busy with those, so only the other two slots start a
- * workerd for them and run all eighteen (~7 s) before going on with the node files. Queued last, as vitest put them,
- * every slot freed at the end started its own, and the run ended on ~6 s of those starts with the cores partly idle.
- * `npx vitest run` from a fresh state, two clones taking turns: here 47.4, 46.3, 43.9 and 40.7 s (58-68 CPU s); last
- * 51.2, 50.0, 42.9 and 44.4 s (62-75 CPU s).
+ * the worker's module graph into it, a few CPU seconds each. Queued right behind the two longest files, they start
+ * while two slots are busy with those, so only the other two slots start a workerd for them and run them all before
+ * going on with the node files. Queued last, as vitest put them, every slot freed at the end started its own, and the
+ * run ended on those starts with the cores partly idle (timed runs of both orders: CHANGELOG.md).
  */
 const IN_RUNTIME = { project: "worker" } as const;
 
@@ -19,13 +17,22 @@ const IN_RUNTIME = { project: "worker" } as const;
  * of these last. A file missing here only starts later; this list is a schedule, not a test.
  */
 const SCHEDULE = [
-  "test/artifact/openapi.properties.test.ts", // 15-20 s: 1,000 generated requests, one after another
   "test/artifact/scheduler.delivery.test.ts", // 30 s: jobs on real alarms, 1,000 due in one second, 20 s ahead
+  "test/artifact/openapi.properties.test.ts", // 13-20 s: 1,000 generated requests, one after another
   IN_RUNTIME,
-  "test/scripts/promotion.test.ts", // 9-12 s: step-by-step promotions over local servers
-  "test/artifact/security.http.test.ts", // 3-11 s: waits out a 10 s rate-limit window
+  // Longest first (LPT) from here: `npx vitest run --reporter=json` on two cores, each file's wall seconds. The
+  // files that spawn processes came last in vitest's order and the run waited on them with the cores half idle.
+  "test/scripts/promotion.test.ts", // 9-13 s: step-by-step promotions over local servers
+  "test/scripts/pulumi-errors.test.ts", // 8-13 s: the scripts as processes, with a fake Pulumi CLI
+  "test/scripts/rollback.test.ts", // 11 s: rollbacks over local servers
+  "test/scripts/smoke.test.ts", // 9 s: three platforms, one without its page
   "test/artifact/chat-room.websocket.test.ts", // 7-13 s: 1,000 sockets in one room
   "test/infra/wrangler-judge.test.ts", // 4-9 s: three wrangler processes
+  "test/artifact/security.http.test.ts", // 3-11 s: waits out a 10 s rate-limit window
+  "test/scripts/cli-flags.test.ts", // 6 s: the scripts' usage, probed and spawned
+  "test/artifact/counters.http.test.ts", // 6 s: 400 concurrent increments, a restart
+  "test/scripts/dev-env.test.ts", // 6 s: two `npm run dev` processes
+  "test/artifact/security.second-pass.test.ts", // 6 s: rate limits, aborted requests
 ];
 
 const matches = (spec: TestSpecification, entry: (typeof SCHEDULE)[number]) =>

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ipv6Prefix64 } from "../../worker/http/client-key.ts";
 
-// Issue 18, item 9: an IPv6 client owns at least a /64, so it is rate limited by that block.
+// An IPv6 client owns at least a /64, so it is rate limited by that block (rotating addresses inside it must not
+// escape the limit).
 describe("ipv6Prefix64", () => {
   it.each([
     ["2001:db8:1:2::1", "2001:db8:1:2::/64"],

@@ -5,7 +5,7 @@ const counter = () => env.COUNTER.get(env.COUNTER.idFromName(crypto.randomUUID()
 const tables = (state: DurableObjectState) =>
   state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray();
 
-// Issue 18, item 2: a GET of any name reached a constructor that ran CREATE TABLE, so reads created storage.
+// A GET of any name once reached a constructor that ran CREATE TABLE, so plain reads created (billed) storage.
 describe("a counter that holds nothing stores nothing", () => {
   it("get and reset of a never-written counter leave its database empty; the first write creates the table", async () => {
     const stub = counter();

@@ -13,7 +13,7 @@ const tables = (stub: ReturnType<typeof newScheduler>) =>
   );
 
 describe("a scheduler that holds nothing", () => {
-  it("answers every read with the empty state and writes nothing (issue 18: reads must not create storage)", async () => {
+  it("answers every read with the empty state and writes nothing (reads must not create storage)", async () => {
     const name = `lazy-${crypto.randomUUID()}`;
     for (const path of [
       "",

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 /**
  * The key a client is rate limited by: its address as Cloudflare's edge reports it (`CF-Connecting-IP`; Miniflare
  * sets it locally). An IPv6 client is keyed by its /64, the smallest block a provider hands one subscriber: keyed
- * by the full address, one client could rotate through 2^64 addresses and never meet a limit (issue 18, item 9).
+ * by the full address, one client could rotate through 2^64 addresses and never meet a limit.
  */
 export function clientKey(c: Context): string {
   const address = c.req.header("cf-connecting-ip")?.trim() ?? "";

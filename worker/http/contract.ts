@@ -1,12 +1,20 @@
 import type * as v from "valibot";
+import type { QuerySchema } from "./query.ts";
 
 /**
- * The API contract, described beside each router (issue 17). Every router file exports `contract()`, returning the
- * routes it serves with the valibot schemas that validate their input (the same objects the handlers use) and the
- * schemas of their answers. `infra/openapi.ts` turns them into the OpenAPI document at build time.
+ * The API contract, described beside each router, so the OpenAPI document (served at /openapi.json) is generated
+ * from the very schemas the handlers validate with and cannot drift from them. Every router file exports
+ * `contract()`, returning the routes it serves with the valibot schemas that validate their input (the same objects
+ * the handlers use) and the schemas of their answers. `infra/openapi.ts` turns them into the OpenAPI document at
+ * build time.
  *
  * `contract` is a function on purpose: the worker never calls it, so esbuild drops it and every schema only it
  * uses from the bundle. Only the generated document (a string) ships.
+ *
+ * THE RULE for a router file: Node imports it at build time, without the workerd runtime. So it imports only types
+ * from worker/objects/ (`import type { ... } from "../objects/counter.ts"`) and no `cloudflare:` module; a value
+ * the router and its Durable Object share (a limit, a list of states) lives in a plain module beside the class
+ * (worker/chat/protocol.ts, worker/scheduler/job-store.ts). The build names the router that breaks the rule.
  */
 export interface RouteContract {
   readonly method: "get" | "post" | "delete";
@@ -17,9 +25,8 @@ export interface RouteContract {
   readonly tag: string;
   /** Path parameters; each is a string schema. */
   readonly params?: Readonly<Record<string, v.GenericSchema>>;
-  /** Query parameters (all optional unless `required` lists them). */
-  readonly query?: Readonly<Record<string, v.GenericSchema>>;
-  readonly requiredQuery?: readonly string[];
+  /** Query parameters: the schema the handler parses them with (worker/http/query.ts); required unless optional. */
+  readonly query?: QuerySchema;
   /** A JSON body; `optional` when an empty body is accepted (it means `{}`). */
   readonly body?: { readonly schema: v.GenericSchema; readonly optional?: boolean };
   /** Successful answers by status. */

@@ -8,7 +8,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /**
  * Writes and WebSocket upgrades from a page on another origin are refused (403 `forbidden_origin`). CORS alone
  * does not stop them: a form-like POST needs no preflight, so the browser sends it and only hides the answer,
- * and browsers never apply CORS to WebSockets (issue 18, item 6). Allowed: the platform's own origin, the stack's
+ * and browsers never apply CORS to WebSockets, so a hostile page could write, or chat as anyone, with a
+ * visitor's browser. Allowed: the platform's own origin, the stack's
  * CORS_ALLOWED_ORIGINS, and requests with no Origin header at all (curl, scripts, servers: not a browser page
  * acting with a visitor's ambient access).
  */

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { tableExists } from "./sql.ts";
 
 /** Result of a counter change: either the new count, or why it was refused (state unchanged). */
 export type CounterChange =
@@ -18,7 +19,7 @@ interface PendingChange {
  *
  * Changes are written in batches (group commit). Every SQLite write of a Durable Object is committed to disk, and
  * the runtime's output gate holds each answer until the write behind it is durable; one commit per increment made
- * the disk the bottleneck (issue 12). So a change that arrives while a commit is in flight waits in a queue; when
+ * the disk the bottleneck under load. So a change that arrives while a commit is in flight waits in a queue; when
  * that commit is confirmed, the whole queue is applied in arrival order and written as one row update, one commit.
  * Each change still gets its own distinct count, and no answer leaves before the value it reports is written:
  * nothing is counted only in memory. With no commit in flight a change is written at once, as before.
@@ -26,7 +27,8 @@ interface PendingChange {
 export class Counter extends DurableObject<Env> {
   /**
    * The table is created by the first write, not in the constructor: a read of a counter that holds nothing must
-   * answer 0 without writing, or every GET of a new name would create a stored object (issue 18, item 2).
+   * answer 0 without writing, or every GET of a new name would create a stored object: anyone could make the platform create (and bill)
+   * storage with plain reads.
    */
   private hasTable: boolean;
   /** Changes that arrived while a batch was being committed. */
@@ -36,9 +38,7 @@ export class Counter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.hasTable =
-      ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'").toArray()
-        .length > 0;
+    this.hasTable = tableExists(ctx.storage.sql, "counter");
   }
 
   get(): number {
@@ -60,6 +60,16 @@ export class Counter extends DurableObject<Env> {
   reset(): number {
     if (this.hasTable) this.ctx.storage.sql.exec("DELETE FROM counter");
     return 0;
+  }
+
+  /**
+   * The Worker version whose code this object runs (its own version-metadata binding). In a split deployment
+   * Cloudflare assigns each object one version, which the Worker's version-override header does not change
+   * (https://developers.cloudflare.com/workers/versions-and-deployments/gradual-deployments/with-durable-objects/):
+   * a promotion step asks objects this to know which code it exercised.
+   */
+  versionId(): string | null {
+    return this.env.CF_VERSION_METADATA?.id ?? null;
   }
 
   private change(delta: number): Promise<CounterChange> {

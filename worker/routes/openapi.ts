@@ -9,7 +9,8 @@ const DOCUMENT_FILE = staticAssets.files.openapi;
 /**
  * The OpenAPI document is generated at build time from the routes' contracts (infra/openapi.ts) and written beside
  * the bundle as a static asset (dist/assets/openapi.json): the worker carries neither a generator nor the document
- * (issue 17: serving it may add at most 2 KB gzip to the bundle; this adds none). The worker runs first and fetches
+ * (the contract's budget: serving it may add at most 2 KB gzip to the bundle; this adds none,
+ * test/scripts/build.test.ts). The worker runs first and fetches
  * the file through the assets binding (worker/http/static-asset.ts), so the answer keeps the app's headers like every
  * other.
  */

@@ -6,11 +6,12 @@ import type { AppEnv } from "../http/app-env.ts";
 import { component, type RouteContract } from "../http/contract.ts";
 import { ApiError } from "../http/errors.ts";
 import { adminOnly } from "../http/guards.ts";
+import { parseQuery } from "../http/query.ts";
 import { stubByName } from "../http/stubs.ts";
-import { int, jsonBody, nameParam, nameSchema } from "../http/validation.ts";
+import { int, intBetween, jsonBody, nameParam, nameSchema } from "../http/validation.ts";
 import type { CancelResult, ScheduleResult } from "../objects/scheduler.ts";
 import { createJobBody, toJobSpec } from "../scheduler/job-input.ts";
-import { JOB_STATUSES, type JobStatus } from "../scheduler/job-store.ts";
+import { JOB_STATUSES } from "../scheduler/job-store.ts";
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -35,23 +36,13 @@ function refusal(result: { code: keyof typeof STATUS; message: string }): ApiErr
 }
 
 /** `?status=&limit=&cursor=` of the job list; anything malformed is 400 `invalid_query`. */
-function listQuery(c: Context<AppEnv>) {
-  const { status, limit, cursor } = c.req.query();
-  if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) {
-    throw new ApiError(400, "invalid_query", `status must be one of ${JOB_STATUSES.join(", ")}.`);
-  }
-  if (limit !== undefined && !/^\d{1,4}$/.test(limit)) {
-    throw new ApiError(400, "invalid_query", `limit must be an integer from 1 to ${MAX_PAGE}.`);
-  }
-  const size = limit === undefined ? DEFAULT_PAGE : Number(limit);
-  if (size < 1 || size > MAX_PAGE) {
-    throw new ApiError(400, "invalid_query", `limit must be an integer from 1 to ${MAX_PAGE}.`);
-  }
-  if (cursor !== undefined && !/^[1-9]\d{0,14}$/.test(cursor)) {
-    throw new ApiError(400, "invalid_query", "cursor must be a nextCursor value returned by this route.");
-  }
-  return { status: status as JobStatus | undefined, limit: size, cursor };
-}
+const listQuery = v.object({
+  status: v.optional(v.picklist(JOB_STATUSES, `must be one of ${JOB_STATUSES.join(", ")}`)),
+  limit: v.optional(intBetween(1, MAX_PAGE), DEFAULT_PAGE),
+  cursor: v.optional(
+    v.pipe(v.string(), v.regex(/^[1-9]\d{0,14}$/, "must be a nextCursor value returned by this route")),
+  ),
+});
 
 /**
  * Whether a job read is the operator's. Reads are public and show webhook URLs without path and query; with a
@@ -84,7 +75,8 @@ export const schedulers = new Hono<AppEnv>()
   })
   .get("/:name/jobs", async (c) => {
     const { name, stub } = scheduler(c);
-    const page = await stub.list({ ...listQuery(c), admin: await isAdminRead(c) });
+    const query = parseQuery(c, listQuery, () => "invalid_query");
+    const page = await stub.list({ ...query, admin: await isAdminRead(c) });
     return c.json({ name, ...page });
   })
   .get("/:name/jobs/:id", async (c) => {
@@ -183,11 +175,7 @@ export function contract(): RouteContract[] {
       summary: "List jobs, one page at a time",
       tag,
       params,
-      query: {
-        status,
-        limit: v.pipe(int(), v.minValue(1), v.maxValue(MAX_PAGE)),
-        cursor: v.pipe(v.string(), v.regex(/^[1-9]\d{0,14}$/)),
-      },
+      query: listQuery,
       ok: {
         200: {
           description: "A page; follow `nextCursor` while it is not null.",

@@ -7,8 +7,8 @@ import { staticAssets } from "../manifest.ts";
 
 /**
  * The page, its script and its stylesheet (sources in worker/web/) are static assets of the build, minified by it
- * (infra/page-assets.ts) and uploaded beside the bundle, not inside it (issue 12: 5.7 KiB less gzip to load per
- * isolate). The worker answers them, so the security headers, including the strict CSP the page is written for
+ * (infra/page-assets.ts) and uploaded beside the bundle, not inside it: every isolate loads a smaller bundle, and the
+ * page's bytes are loaded only by a browser that asks for them. The worker answers them, so the security headers, including the strict CSP the page is written for
  * (worker/http/security-headers.ts), are the app's. Browsers revalidate them; the build id is their version.
  */
 function asset(file: StaticAssetFile, contentType: string) {

@@ -1,3 +1,4 @@
+import { tableExists } from "../objects/sql.ts";
 import { FINISHED_JOBS_KEPT, MAX_ERROR_CHARS, RUNS_KEPT_PER_JOB } from "./limits.ts";
 import type { Schedule } from "./timing.ts";
 
@@ -69,14 +70,10 @@ export class JobStore {
 
   /**
    * Whether this scheduler has ever stored anything. A read of a scheduler that holds nothing answers the empty
-   * state without writing: the schema is created by the first write (issue 18: reads must not create objects).
+   * state without writing: the schema is created by the first write (a GET must not create stored objects).
    */
   hasSchema(): boolean {
-    return (
-      this.sql
-        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'jobs'")
-        .one().n > 0
-    );
+    return tableExists(this.sql, "jobs");
   }
 
   /** Columns added after the first release, for tables created before them. */

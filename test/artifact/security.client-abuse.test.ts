@@ -1,4 +1,6 @@
-// Issue 18 ("Security, second pass"): each block reproduces one finding over real HTTP on the built bundle.
+// Abuse from a client the platform cannot trust, each block over real HTTP on the built bundle: reads spending a
+// per-client limit and creating nothing, admin guessing, IPv6 address rotation, cross-site writes and WebSocket
+// hijacking, non-JSON bodies, aborted bodies.
 import { mkdtemp, readdir, stat } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -49,7 +51,7 @@ function upgradeStatus(url: URL, path: string, headers: Record<string, string> =
   });
 }
 
-describe("reads are rate limited per client, more generously than writes (item 2)", () => {
+describe("reads are rate limited per client, more generously than writes", () => {
   it("the manifest gives reads a higher limit than writes", () => {
     expect(rateLimits.PUBLIC_READS.limit).toBeGreaterThan(rateLimits.PUBLIC_WRITES.limit);
   });
@@ -76,7 +78,7 @@ describe("reads are rate limited per client, more generously than writes (item 2
   });
 });
 
-describe("a read of a counter that holds nothing writes nothing (item 2, Counter)", () => {
+describe("a read of a counter that holds nothing writes nothing", () => {
   it("GETs of new counter names commit no transaction; the first write does", async () => {
     const dir = await mkdtemp(join(tmpdir(), "reads-no-storage-"));
     const persisted = (await start({ persistTo: dir })).url;
@@ -108,7 +110,7 @@ describe("a read of a counter that holds nothing writes nothing (item 2, Counter
   });
 });
 
-describe("failed admin attempts are limited per client (item 8)", () => {
+describe("failed admin attempts are limited per client, so a token cannot be guessed", () => {
   it("after the limit even the right token gets 429 (no oracle), and other clients are unaffected", async () => {
     const limited = (await start({ env: { rateLimits: { ADMIN_ATTEMPTS: { limit: 5, period: 60 } } } })).url;
     const path = `/api/counters/${uniqueName("guess")}`;
@@ -129,7 +131,7 @@ describe("failed admin attempts are limited per client (item 8)", () => {
   });
 });
 
-describe("IPv6 clients are keyed by their /64 (item 9)", () => {
+describe("IPv6 clients are keyed by their /64, so rotating addresses escapes no limit", () => {
   it("rotating addresses inside one /64 meets the same limit; another /64 does not", async () => {
     const limited = (await start({ env: { publicWrites: { limit: 2, period: 60 } } })).url;
     const name = uniqueName("v6");
@@ -144,7 +146,7 @@ describe("IPv6 clients are keyed by their /64 (item 9)", () => {
   });
 });
 
-describe("cross-site writes and WebSocket hijacking (item 6)", () => {
+describe("cross-site writes and WebSocket hijacking", () => {
   const evil = { origin: "https://evil.example" };
 
   it("refuses a write from another origin (403 JSON) and changes nothing", async () => {
@@ -197,7 +199,7 @@ describe("cross-site writes and WebSocket hijacking (item 6)", () => {
   });
 });
 
-describe("a POST with a body must be JSON (item 6)", () => {
+describe("a POST with a body must be JSON (a cross-site form post needs no preflight)", () => {
   it.each([
     ["text/plain JSON", "text/plain", '{"by":5}'],
     ["a form", "application/x-www-form-urlencoded", "by=5"],
@@ -222,7 +224,7 @@ describe("a POST with a body must be JSON (item 6)", () => {
   });
 });
 
-describe("a client that aborts its body (item 11)", () => {
+describe("a client that aborts its body gets a quiet 400, not an error with a stack", () => {
   it("gets a quiet answer: one log line per abort, no 'unhandled error', no stack", async () => {
     const output: string[] = [];
     const quiet = (
