@@ -89,7 +89,9 @@ describe.concurrent("npm run preview -- up <n>", () => {
 
 describe.concurrent("npm run rollback without Cloudflare credentials", () => {
   it("says which variable to set in one line, without wrangler's colours or its --temporary advice", async () => {
-    const run = await runScript("scripts/rollback.ts", ["prod"], fresh);
+    // The account known (the stack file or the environment names it), the token not.
+    const env = { ...fresh, CLOUDFLARE_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" };
+    const run = await runScript("scripts/rollback.ts", ["prod"], env);
     expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(run.stderr).toMatch(/export CLOUDFLARE_API_TOKEN=<[^>]*Workers Scripts: Edit>/);
     expect(run.stderr).not.toContain("--temporary");
