@@ -1,9 +1,9 @@
 // `npm run adopt -- <stack>`: moves a stack that the platform's first resource model deployed (a WorkersScript)
 // to the current one without deleting anything at Cloudflare (infra/adoption.ts says why a plain `pulumi up` must
 // not do it). Then `pulumi up -s <stack>` converts the script to declarative exports.
-import { parseCli } from "./lib/cli.ts";
+import { checkStackName, parseCli } from "./lib/cli.ts";
 
-const { positionals } = parseCli({
+const cli = {
   name: "adopt",
   usage: [
     "usage: npm run adopt -- <stack>",
@@ -12,8 +12,9 @@ const { positionals } = parseCli({
   ].join("\n"),
   options: {},
   positionals: { min: 1, max: 1 },
-});
-const stack = positionals[0]!;
+} as const;
+const { positionals } = parseCli(cli);
+const stack = checkStackName(cli, positionals[0]!, { previews: false });
 
 // Loaded after the arguments are read: the Automation API takes most of a second to load.
 const { planAdoption, workerImport } = await import("../infra/adoption.ts");

@@ -41,7 +41,14 @@ const port = Number(args.port);
 if (!/^\d+$/.test(args.port) || port > 65535) {
   usageError(cli, `--port must be a whole number from 0 to 65535, got ${JSON.stringify(args.port)}`);
 }
-// Before anything is built or written: Miniflare would otherwise end in a 20-line ERR_ADDRESS_IN_USE trace.
+// Each stack's local state is kept apart from plain local runs (and from the other stacks).
+const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
+const stateProblem = stateDirProblem(persistTo);
+if (stateProblem) {
+  console.error(`npm run dev: ${stateProblem}`);
+  process.exit(2);
+}
+// After the usage checks, before anything is built or written: Miniflare would otherwise end in a 20-line ERR_ADDRESS_IN_USE trace.
 const taken = await addressInUse(args.host, port);
 if (taken) {
   console.error(
@@ -49,13 +56,6 @@ if (taken) {
       `npm run dev -- --port ${port + 1}`,
   );
   process.exit(1);
-}
-// Each stack's local state is kept apart from plain local runs (and from the other stacks).
-const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
-const stateProblem = stateDirProblem(persistTo);
-if (stateProblem) {
-  console.error(`npm run dev: ${stateProblem}`);
-  process.exit(2);
 }
 // The local platform is never open: without ADMIN_TOKEN in the environment or .dev.vars, one is generated and
 // kept in .dev.vars, so a token exported in another shell stays valid across restarts.

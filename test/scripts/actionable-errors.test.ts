@@ -84,18 +84,20 @@ describe.concurrent("npm run preview -- up <n>", () => {
     const run = await runScript("scripts/preview.ts", ["up", "42"], env);
     expect(run.stderr).toBe(`preview pr-42: ${NO_CLI}\n`);
     expect(run.code).toBe(1);
-  });
+  }, 60_000);
 });
 
 describe.concurrent("npm run rollback without Cloudflare credentials", () => {
   it("says which variable to set in one line, without wrangler's colours or its --temporary advice", async () => {
-    const run = await runScript("scripts/rollback.ts", ["prod"], fresh);
+    // The account known (the stack file or the environment names it), the token not.
+    const env = { ...fresh, CLOUDFLARE_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" };
+    const run = await runScript("scripts/rollback.ts", ["prod"], env);
     expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(run.stderr).toMatch(/export CLOUDFLARE_API_TOKEN=<[^>]*Workers Scripts: Edit>/);
     expect(run.stderr).not.toContain("--temporary");
     noTrace(run.stderr);
     expect(run.code).toBe(1);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe.concurrent("npm run deploy -- <stack>", () => {

@@ -96,6 +96,7 @@ const mistakes: readonly (readonly [script: string, args: string[], line: string
   ["deploy", ["stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
   ["deploy", ["pr-42"], "pr-42 is a preview stack: deploy it with npm run preview -- up 42"],
   ["dev", ["--env", "stagin"], 'there is no stack "stagin" (no Pulumi.stagin.yaml): did you mean staging?'],
+  ["adopt", ["prd"], 'there is no stack "prd" (no Pulumi.prd.yaml): did you mean prod?'],
 ];
 
 let probed: Promise<ProbeResult[]> | undefined;

@@ -141,3 +141,15 @@ describe("the links of the README and docs/", () => {
     if (anchor && destination.endsWith(".md")) expect([...anchorsIn(destination)]).toContain(anchor);
   });
 });
+
+describe("the README's table of npm scripts", () => {
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const rows = readme.split("\n").filter((line) => line.startsWith("| `npm "));
+
+  it.each(packageScripts)("has a row for %s", (script) => {
+    const names = rows.flatMap((row) => [...row.matchAll(/`npm (?:run )?([\w:-]+)/g)].map((m) => m[1]));
+    // `npm run format` / `format:check` share a row: the second is written without `npm run`.
+    const shared = rows.some((row) => row.includes(`\`${script}\``));
+    expect(names.includes(script) || shared, `add a row for npm run ${script} to README.md`).toBe(true);
+  });
+});

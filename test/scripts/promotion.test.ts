@@ -367,7 +367,8 @@ describe("npm run promote, step by step", () => {
     cloudflare.newAdminToken = "another-admin-token-0123456789";
     const outcome = await promote(options(), deps());
     expect(outcome).toMatchObject({ ok: false, step: "traffic-10", reverted: true });
-    expect(outcome.ok || outcome.reason).toMatch(/smoke checks failed against .*\n\s+scheduled job: .*401/);
+    // The smoke run checks the admin token before it writes anything: the refusal (401) is found there.
+    expect(outcome.ok || outcome.reason).toMatch(/smoke checks failed against .*\n\s+admin token: .*401/);
     expect(cloudflare.calls.slice(-2)).toEqual(["deploy prod old@90 new@10", "deploy prod old@100"]);
     expect(await prodBuild()).toBe(OLD_BUILD);
   });
