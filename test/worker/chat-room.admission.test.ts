@@ -228,7 +228,9 @@ describe("the resume key in a subprotocol (out of the URL)", () => {
 });
 
 describe("one client key for every limit", () => {
-  it("counts every address of one IPv6 /64 as one client in the per-room socket cap", async () => {
+  it("counts every address of one IPv6 /64 as one client in the per-room socket cap", {
+    timeout: 20_000,
+  }, async () => {
     const room = crypto.randomUUID();
     for (let i = 0; i < CHAT_LIMITS.socketsPerClient; i++)
       await connect(room, `v6-${i}`, { client: `2001:db8:7:7::${(i + 1).toString(16)}` });

@@ -417,11 +417,9 @@ export class ChatRoom extends DurableObject<Env> {
   /** Tells the client's count that a socket went; never holds up or fails the room's own event. */
   private releaseSocket(client: string, connectionId: string): void {
     this.ctx.waitUntil(
-      clientSocketsOf(this.env, client)
-        .release(connectionId)
-        .catch((error: unknown) =>
-          console.warn(`chat: could not release a socket of ${client}: ${String(error)}`),
-        ),
+      Promise.resolve(clientSocketsOf(this.env, client).release(connectionId)).catch((error: unknown) =>
+        console.warn(`chat: could not release a socket of ${client}: ${String(error)}`),
+      ),
     );
   }
 

@@ -31,7 +31,7 @@ export function clientSocketsOf(env: Env, client: string) {
  *
  * A release can be lost (a room reset by a deploy drops its sockets without a close event), so the list is never
  * trusted at the limit: before refusing, it asks each room which of the client's listed sockets are still open and
- * forgets the others. An object with no sockets left holds no storage.
+ * forgets the others. Storage is one row per open socket, in at most SHARDS objects.
  */
 export class ClientSockets extends DurableObject<Env> {
   private ready = false;
@@ -72,14 +72,9 @@ export class ClientSockets extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Forgets a socket that closed; an object with none left has its storage deleted. */
-  async release(connectionId: string): Promise<void> {
-    const sql = this.table();
-    sql.exec("DELETE FROM sockets WHERE connection_id = ?", connectionId);
-    if (sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sockets").one().n === 0) {
-      await this.ctx.storage.deleteAll();
-      this.ready = false;
-    }
+  /** Forgets a socket that closed. (The table itself stays: there are only SHARDS objects, and no churn.) */
+  release(connectionId: string): void {
+    this.table().exec("DELETE FROM sockets WHERE connection_id = ?", connectionId);
   }
 
   /** Asks every room the client holds sockets in which of them are still open, and forgets the others. */

@@ -414,8 +414,10 @@ export class Scheduler extends DurableObject<Env> {
    * spun, and every later re-arm believed the remembered time and did nothing.
    */
   private async rearm(): Promise<void> {
-    const target = this.alarmTarget(Date.now());
     const current = await this.ctx.storage.getAlarm();
+    // Computed after the read, with no await before the write: of concurrent re-arms (a burst of `schedule`), the
+    // last write is the one computed last, from every job stored by then.
+    const target = this.alarmTarget(Date.now());
     if (target === current) return;
     if (target === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(target);
