@@ -1,9 +1,10 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
 import * as manifest from "../worker/manifest.ts";
-import { rateLimits, staticAssets } from "../worker/manifest.ts";
+import { staticAssets } from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
 import type { ClassManifest } from "./class-lifecycle.ts";
+import { deployedRateLimits } from "./rate-limit-namespaces.ts";
 import type { RateLimitSetting } from "./runtime-environment.ts";
 
 type ScriptBinding = cloudflare.types.input.WorkerVersionBinding;
@@ -20,16 +21,16 @@ export function durableObjectBindings({
 }
 
 /**
- * Every rate limiter of the manifest (Workers rate-limiting bindings). PUBLIC_WRITES takes the stack's limit and
- * period; the others take the manifest's.
+ * Every rate limiter of the manifest (Workers rate-limiting bindings) with its Worker's own namespace ids
+ * (infra/rate-limit-namespaces.ts). PUBLIC_WRITES takes the stack's limit and period; the others take the manifest's.
  */
-export function rateLimitBindings(
-  publicWrites: RateLimitSetting = rateLimits.PUBLIC_WRITES,
-): ScriptBinding[] {
-  return Object.entries(rateLimits).map(([name, declaration]) => {
-    const { limit, period } = name === "PUBLIC_WRITES" ? publicWrites : declaration;
-    return { type: "ratelimit", name, namespaceId: declaration.namespaceId, simple: { limit, period } };
-  });
+export function rateLimitBindings(workerName: string, publicWrites?: RateLimitSetting): ScriptBinding[] {
+  return deployedRateLimits(workerName, publicWrites).map(({ name, namespaceId, simple }) => ({
+    type: "ratelimit",
+    name,
+    namespaceId,
+    simple: { ...simple },
+  }));
 }
 
 /** The version-metadata binding: the worker reports its version id in /health. */

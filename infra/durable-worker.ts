@@ -10,7 +10,17 @@ import {
   versionMetadataBinding,
 } from "./bindings.ts";
 import type { ExportsDeclaration } from "./class-lifecycle.ts";
+import { NonVersionedDeploy } from "./non-versioned-deploy.ts";
 import type { RateLimitSetting } from "./runtime-environment.ts";
+import type { RootRelativeWranglerConfig } from "./wrangler-deploy.ts";
+
+/**
+ * How a deploy reaches Cloudflare. "versioned": a WorkerVersion and a WorkersDeployment (the versions API; the
+ * only way a version can be held back or share traffic). "non-versioned": one `wrangler deploy` that uploads and
+ * deploys at 100 % (infra/non-versioned-deploy.ts), the only path Cloudflare accepts for a Durable Object
+ * class-lifecycle change, which every first deploy is.
+ */
+export type DeployPath = "versioned" | "non-versioned";
 
 export interface DurableWorkerArgs {
   /** Cloudflare account that owns the Worker. */
@@ -21,14 +31,23 @@ export interface DurableWorkerArgs {
   readonly content: string;
   /** File name of the main module inside the upload. */
   readonly mainModule: string;
-  /** sha256 of `content`: the module's contentSha256. */
+  /**
+   * sha256 of `content`. Not sent as the module's `contentSha256`: that attribute is output-only upstream (the
+   * provider computes it from `contentBase64`, and the framework refuses a config that sets it).
+   */
   readonly bundleSha256: string;
   /**
-   * The static-assets directory (the build's dist/assets), uploaded with the version by the provider. Relative to
-   * the project directory, where Pulumi runs the program and its providers: the same path in every checkout, so
-   * it never shows as a change.
+   * The static-assets directory (the build's dist/assets), uploaded with the version by the provider, which reads
+   * it relative to its own working directory: the program's, infra/ with `main: infra/` (infra/program-paths.ts).
+   * Relative, so it is the same path in every checkout and never shows as a change.
    */
   readonly assetsDirectory: string;
+  /** Which path this deploy takes (see DeployPath); "non-versioned" needs `wranglerConfig`. */
+  readonly deployPath: DeployPath;
+  /** The configuration the non-versioned deploy hands wrangler (infra/wrangler-config.ts wranglerDeployConfig). */
+  readonly wranglerConfig: RootRelativeWranglerConfig;
+  /** A Cloudflare API token for the non-versioned deploy's wrangler; unset = the CLI's CLOUDFLARE_API_TOKEN. */
+  readonly apiToken?: pulumi.Input<string> | undefined;
   /**
    * The build id: sha256 over the bundle and the assets (infra/build.ts buildIdOf). The version's tag, passed to
    * the worker as BUILD_ID.
@@ -77,8 +96,11 @@ export interface DurableWorkerArgs {
  */
 export class DurableWorker extends pulumi.ComponentResource {
   readonly worker: cloudflare.Worker;
-  readonly version: cloudflare.WorkerVersion;
-  readonly deployment: cloudflare.WorkersDeployment;
+  /** The versioned path's resources (undefined on a non-versioned deploy). */
+  readonly version: cloudflare.WorkerVersion | undefined;
+  readonly deployment: cloudflare.WorkersDeployment | undefined;
+  /** The non-versioned path's deploy (undefined on a versioned deploy). */
+  readonly nonVersioned: NonVersionedDeploy | undefined;
   readonly scriptName: pulumi.Output<string>;
   readonly url: pulumi.Output<string>;
   readonly buildId: pulumi.Output<string>;
@@ -104,61 +126,87 @@ export class DurableWorker extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (args.holdTrafficOn && args.deployPath === "non-versioned") {
+      throw new Error(
+        `DurableWorker ${name}: a class-lifecycle change deploys at 100 % in one step and cannot hold traffic on ${args.holdTrafficOn}.`,
+      );
+    }
     const replaced = { parent: this, protect: false, retainOnDelete: true };
-    this.version = new cloudflare.WorkerVersion(
-      `${name}-version`,
-      {
-        accountId: args.accountId,
-        workerId: this.worker.id,
-        mainModule: args.mainModule,
-        modules: [
-          {
-            name: args.mainModule,
-            contentType: "application/javascript+module",
-            contentBase64: Buffer.from(args.content, "utf8").toString("base64"),
-            contentSha256: args.bundleSha256,
+    // The build id names the version in Cloudflare's dashboard and API, so a rollback can find it by build; the
+    // message records its live classes, so a rollback can tell when a version predates a class change.
+    const annotations = { tag: args.buildId, message: `build ${args.buildId} classes ${args.classes}` };
+    const secrets = args.secrets ?? {};
+    let live: pulumi.Resource;
+    if (args.deployPath === "non-versioned") {
+      this.version = undefined;
+      this.deployment = undefined;
+      this.nonVersioned = new NonVersionedDeploy(
+        `${name}-deploy`,
+        {
+          accountId: args.accountId,
+          config: args.wranglerConfig,
+          bundleSha256: args.bundleSha256,
+          secrets,
+          apiToken: args.apiToken,
+          tag: annotations.tag,
+          message: annotations.message,
+        },
+        { ...replaced, dependsOn: [this.worker] },
+      );
+      this.versionId = this.nonVersioned.versionId;
+      live = this.nonVersioned;
+    } else {
+      this.nonVersioned = undefined;
+      this.version = new cloudflare.WorkerVersion(
+        `${name}-version`,
+        {
+          accountId: args.accountId,
+          workerId: this.worker.id,
+          mainModule: args.mainModule,
+          modules: [
+            {
+              name: args.mainModule,
+              contentType: "application/javascript+module",
+              contentBase64: Buffer.from(args.content, "utf8").toString("base64"),
+            },
+          ],
+          // Workers Static Assets, routed as infra/bindings.ts `assetsRouting` says.
+          assets: { directory: args.assetsDirectory, config: { ...assetsRouting } },
+          compatibilityDate: args.compatibilityDate,
+          compatibilityFlags: [...args.compatibilityFlags],
+          // One secret binding makes Pulumi treat the whole list as secret (encrypted in state, hidden in diffs).
+          bindings: [
+            ...durableObjectBindings(),
+            ...rateLimitBindings(args.scriptName, args.publicWrites),
+            ...versionMetadataBinding(),
+            ...assetsBinding(),
+            ...plainTextBindings(args.vars),
+            ...secretBindings(secrets),
+          ],
+          exports: Object.fromEntries(Object.entries(args.exports).map(([k, v]) => [k, { ...v }])),
+          ...(args.smartPlacement ? { placement: { mode: "smart" } } : {}),
+          annotations: { workersTag: annotations.tag, workersMessage: annotations.message },
+        },
+        replaced,
+      );
+      this.deployment = new cloudflare.WorkersDeployment(
+        `${name}-deployment`,
+        {
+          accountId: args.accountId,
+          scriptName: this.worker.name,
+          strategy: "percentage",
+          versions: [{ versionId: args.holdTrafficOn ?? this.version.id, percentage: 100 }],
+          annotations: {
+            workersMessage: args.holdTrafficOn
+              ? `build ${args.buildId} uploaded; ${args.holdTrafficOn} keeps 100 %`
+              : `build ${args.buildId} at 100 %`,
           },
-        ],
-        // Workers Static Assets, routed as infra/bindings.ts `assetsRouting` says.
-        assets: { directory: args.assetsDirectory, config: { ...assetsRouting } },
-        compatibilityDate: args.compatibilityDate,
-        compatibilityFlags: [...args.compatibilityFlags],
-        // One secret binding makes Pulumi treat the whole list as secret (encrypted in state, hidden in diffs).
-        bindings: [
-          ...durableObjectBindings(),
-          ...rateLimitBindings(args.publicWrites),
-          ...versionMetadataBinding(),
-          ...assetsBinding(),
-          ...plainTextBindings(args.vars),
-          ...secretBindings(args.secrets ?? {}),
-        ],
-        exports: Object.fromEntries(Object.entries(args.exports).map(([k, v]) => [k, { ...v }])),
-        ...(args.smartPlacement ? { placement: { mode: "smart" } } : {}),
-        // The build id names the version in Cloudflare's dashboard and API, so a rollback can find it by build;
-        // the message records its live classes, so a rollback can tell when a version predates a class change.
-        annotations: {
-          workersTag: args.buildId,
-          workersMessage: `build ${args.buildId} classes ${args.classes}`,
         },
-      },
-      replaced,
-    );
-
-    this.deployment = new cloudflare.WorkersDeployment(
-      `${name}-deployment`,
-      {
-        accountId: args.accountId,
-        scriptName: this.worker.name,
-        strategy: "percentage",
-        versions: [{ versionId: args.holdTrafficOn ?? this.version.id, percentage: 100 }],
-        annotations: {
-          workersMessage: args.holdTrafficOn
-            ? `build ${args.buildId} uploaded; ${args.holdTrafficOn} keeps 100 %`
-            : `build ${args.buildId} at 100 %`,
-        },
-      },
-      replaced,
-    );
+        replaced,
+      );
+      this.versionId = this.version.id;
+      live = this.deployment;
+    }
 
     if (args.customDomain) {
       const domain = new cloudflare.WorkersCustomDomain(
@@ -170,7 +218,7 @@ export class DurableWorker extends pulumi.ComponentResource {
           service: this.worker.name,
         },
         // A domain routes to the Worker's active deployment: attach it once there is one.
-        { parent: this, dependsOn: [this.deployment] },
+        { parent: this, dependsOn: [live] },
       );
       this.url = pulumi.interpolate`https://${domain.hostname}`;
     } else {
@@ -179,7 +227,6 @@ export class DurableWorker extends pulumi.ComponentResource {
 
     this.scriptName = this.worker.name;
     this.buildId = pulumi.output(args.buildId);
-    this.versionId = this.version.id;
     this.registerOutputs({
       scriptName: this.scriptName,
       url: this.url,

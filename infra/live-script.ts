@@ -33,26 +33,58 @@ export interface DeployedVersion {
   readonly percentage: number;
 }
 
-/** The script's deployments, newest first, each as its versions (one at 100 %, or two splitting traffic). */
+/** One deployment as Cloudflare lists it. */
+export interface LiveDeployment {
+  readonly createdOn: string;
+  /** Its `workers/message` annotation ("" when none). */
+  readonly message: string;
+  /** One version at 100 %, or two splitting traffic. */
+  readonly versions: readonly DeployedVersion[];
+}
+
+/** The script's deployments, newest first. */
 export async function readDeployments(
   accountId: string,
   scriptName: string,
-): Promise<readonly (readonly DeployedVersion[])[]> {
+): Promise<readonly LiveDeployment[]> {
   const { results } = await cloudflare.getWorkersDeployments({ accountId, scriptName });
   return results
     .flatMap((r) => r.deployments)
     .sort((a, b) => b.createdOn.localeCompare(a.createdOn))
-    .map((d) => d.versions.map((v) => ({ versionId: v.versionId, percentage: v.percentage })));
+    .map((d) => ({
+      createdOn: d.createdOn,
+      message: d.annotations?.workersMessage ?? "",
+      versions: d.versions.map((v) => ({ versionId: v.versionId, percentage: v.percentage })),
+    }));
 }
 
-/** The build id a version was uploaded with (its `workers/tag` annotation, set by infra/durable-worker.ts). */
-export async function readVersionBuildId(
+/** What a version says about itself: its build (the `workers/tag` annotation) and its live Durable Object classes. */
+export interface LiveVersion {
+  readonly id: string;
+  readonly buildId: string | undefined;
+  /** Live Durable Object classes of its `exports` (Cloudflare returns live entries only). */
+  readonly durableObjectClasses: ReadonlySet<string>;
+}
+
+export async function readVersion(
   accountId: string,
   scriptName: string,
   versionId: string,
-): Promise<string | undefined> {
+): Promise<LiveVersion> {
   const version = await cloudflare.getWorkerVersion({ accountId, workerId: scriptName, versionId });
-  return version.annotations?.workersTag || undefined;
+  const classes = Object.entries(version.exports ?? {})
+    .filter(([, entry]) => (entry as { type?: string }).type === "durable-object")
+    .map(([className]) => className);
+  return {
+    id: versionId,
+    buildId: version.annotations?.workersTag || undefined,
+    durableObjectClasses: new Set(classes),
+  };
+}
+
+/** The version with the largest share of a deployment (the one a rollback or a hold starts from). */
+export function mainVersionOf(deployment: LiveDeployment | undefined): DeployedVersion | undefined {
+  return [...(deployment?.versions ?? [])].sort((a, b) => b.percentage - a.percentage)[0];
 }
 
 /**
@@ -60,11 +92,11 @@ export async function readVersionBuildId(
  * consist of the current version alone. Undefined for a first deploy.
  */
 export function previousVersionId(
-  deployments: readonly (readonly DeployedVersion[])[],
+  deployments: readonly LiveDeployment[],
   currentVersionId: string,
 ): string | undefined {
-  for (const versions of deployments) {
-    const main = [...versions].sort((a, b) => b.percentage - a.percentage)[0];
+  for (const deployment of deployments) {
+    const main = mainVersionOf(deployment);
     if (main && main.versionId !== currentVersionId) return main.versionId;
   }
   return undefined;

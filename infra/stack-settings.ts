@@ -43,6 +43,8 @@ export interface StackSettings {
   readonly promotedFrom?: string | undefined;
   /** Consent to deploy a build other than promotedFrom's (an emergency fix straight to prod). */
   readonly allowBuildMismatch: boolean;
+  /** Consent to deploy, at 100 %, a build a promotion to this stack rejected and reverted. */
+  readonly allowRejectedBuild: boolean;
 }
 
 /** Every setting the program understands; Pulumi.yaml declares exactly these (a test keeps them equal). */
@@ -68,6 +70,7 @@ export const SETTING_KEYS = [
   "webhookAllowedHosts",
   "promotedFrom",
   "allowBuildMismatch",
+  "allowRejectedBuild",
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -323,6 +326,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
     );
   }
   const allowBuildMismatch = bool("allowBuildMismatch");
+  const allowRejectedBuild = bool("allowRejectedBuild");
 
   problems.push(
     ...previewProblems({ stack, workerName, protect, promotedFrom, customDomain: hostname || undefined }),
@@ -350,6 +354,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfigResult 
       webhookAllowedHosts: webhookAllowedHosts ?? [],
       promotedFrom,
       allowBuildMismatch,
+      allowRejectedBuild,
     },
   };
 }

@@ -2,8 +2,9 @@ import path from "node:path";
 import * as realManifest from "../worker/manifest.ts";
 import { VERSION_METADATA_BINDING } from "../worker/platform.ts";
 import { assetsRouting } from "./bindings.ts";
-import { DEFAULT_OUT_DIR, ROOT, WORKER_ENTRY } from "./build.ts";
+import { BUNDLE_FILE, DEFAULT_OUT_DIR, ROOT, WORKER_ENTRY } from "./build.ts";
 import { type ClassManifest, type DurableObjectExport, exportsFromManifest } from "./class-lifecycle.ts";
+import { deployedRateLimits } from "./rate-limit-namespaces.ts";
 import { platformBindings } from "./runtime-environment.ts";
 import { environmentForStack } from "./stack-environment.ts";
 import type { StackSettings } from "./stack-settings.ts";
@@ -92,10 +93,11 @@ export function wranglerConfig(
     exports: Object.fromEntries(
       Object.entries(exports).map(([name, entry]) => [name, wranglerExport(entry)]),
     ),
-    ratelimits: Object.entries(manifest.rateLimits).map(([name, limiter]) => ({
-      name,
+    // The same limiters, ids and limits as the Pulumi bindings (infra/rate-limit-namespaces.ts).
+    ratelimits: deployedRateLimits(settings.workerName, settings.publicWrites).map((limiter) => ({
+      name: limiter.name,
       namespace_id: limiter.namespaceId,
-      simple: { limit: settings.publicWrites.limit, period: settings.publicWrites.period },
+      simple: { ...limiter.simple },
     })),
     version_metadata: { binding: VERSION_METADATA_BINDING },
     // The build's static assets (`npm run build` writes them), routed as a deployed version's (`assetsRouting`).
@@ -107,6 +109,26 @@ export function wranglerConfig(
       not_found_handling: assetsRouting.notFoundHandling,
     },
     vars: platformBindings(environmentForStack(settings, options.buildId)),
+  };
+}
+
+/**
+ * The configuration the non-versioned deploy hands wrangler (infra/wrangler-deploy.ts): the stack's configuration
+ * with the bytes the build wrote instead of wrangler's own bundle of the source (`no_bundle`, `main` = dist/index.js,
+ * so the upload is the build whose id /health reports), paths relative to the project root, and no custom-domain
+ * route (the Pulumi program's WorkersCustomDomain owns the domain).
+ */
+export function wranglerDeployConfig(settings: StackSettings, buildId: string) {
+  const {
+    $schema: _schema,
+    routes: _routes,
+    ...config
+  } = wranglerConfig(settings, { configDir: ROOT, buildId });
+  return {
+    ...config,
+    main: path.relative(ROOT, path.join(DEFAULT_OUT_DIR, BUNDLE_FILE)).split(path.sep).join("/"),
+    no_bundle: true,
+    find_additional_modules: false,
   };
 }
 

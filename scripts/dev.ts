@@ -12,6 +12,7 @@ import { localClassesOrExit } from "./lib/local-classes.ts";
 import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
+import { stateDirProblem } from "./lib/state-dir.ts";
 
 const cli = {
   name: "dev",
@@ -39,6 +40,11 @@ if (!/^\d+$/.test(args.port) || port > 65535) {
 }
 // Each stack's local state is kept apart from plain local runs (and from the other stacks).
 const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
+const stateProblem = stateDirProblem(persistTo);
+if (stateProblem) {
+  console.error(`npm run dev: ${stateProblem}`);
+  process.exit(2);
+}
 // The local platform is never open: without ADMIN_TOKEN in the environment or .dev.vars, one is generated and
 // kept in .dev.vars, so a token exported in another shell stays valid across restarts.
 const { secrets, generatedAdminToken } = withAdminToken(readLocalSecrets(ROOT));

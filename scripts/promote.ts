@@ -2,16 +2,17 @@
 // staging runs to prod, proven by its build id and gated by the test suites and smoke checks, as a new prod version
 // that takes traffic step by step. See scripts/lib/promotion.ts for the steps.
 // Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else the stack's secret.
-import { buildWorker } from "../infra/build.ts";
+import { buildWorker, ROOT } from "../infra/build.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
+import { cloudflareVersionOps } from "./lib/cloudflare-versions.ts";
 import { runTestGate } from "./lib/gate.ts";
 import { promote } from "./lib/promotion.ts";
+import { acquirePromotionLock, PromotionLocked } from "./lib/promotion-lock.ts";
 import { DEFAULT_STEPS, parseSteps } from "./lib/promotion-steps.ts";
-import { automationStackOps } from "./lib/pulumi-stacks.ts";
+import { automationStackOps, stackConfigValue } from "./lib/pulumi-stacks.ts";
 import { runSmoke } from "./lib/smoke.ts";
 import { printSmokeProgress } from "./lib/smoke-output.ts";
 import { defaultAdminTokenSources, resolveAdminToken } from "./lib/smoke-token.ts";
-import { wranglerVersionOps } from "./lib/wrangler-versions.ts";
 
 const spec = {
   name: "promote",
@@ -37,21 +38,41 @@ if (typeof steps === "string") usageError(spec, steps);
 if (!/^\d+(\.\d+)?$/.test(values.wait))
   usageError(spec, `--wait takes seconds, got ${JSON.stringify(values.wait)}`);
 const log = (line: string) => console.log(line);
+// CI serialises promotions with the workflow's concurrency group; from a terminal, this lock does.
+let release = () => {};
+if (!process.env.CI) {
+  try {
+    release = acquirePromotionLock(ROOT, values.to);
+  } catch (error) {
+    if (!(error instanceof PromotionLocked)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+// wrangler and Cloudflare's SDK need the target's account: from the environment, else from the stack's config.
+const accountId =
+  process.env.CLOUDFLARE_ACCOUNT_ID ||
+  (await stackConfigValue(values.to, "accountId").catch(() => undefined));
+const versions = cloudflareVersionOps({
+  ...process.env,
+  ...(accountId ? { CLOUDFLARE_ACCOUNT_ID: accountId } : {}),
+});
 const outcome = await promote(
   { from: values.from, to: values.to, dryRun: values["dry-run"], steps, waitSeconds: Number(values.wait) },
   {
     stacks: automationStackOps,
-    versions: wranglerVersionOps,
+    versions,
     build: () => buildWorker(),
     runGate: (buildId) => runTestGate(buildId, log),
-    smoke: async (stack, url, expectBuildId, headers) => {
+    smoke: async (stack, url, expectBuildId, options = {}) => {
       const admin = await resolveAdminToken(stack, defaultAdminTokenSources());
       log(`      admin token from ${admin.source}`);
       return runSmoke({
         url,
         expectBuildId,
         adminToken: admin.token,
-        headers,
+        headers: options.headers,
+        objectVersion: options.objectVersion,
         onProgress: printSmokeProgress,
       });
     },
@@ -64,4 +85,5 @@ const outcome = await promote(
     log,
   },
 );
+release();
 process.exitCode = outcome.ok ? 0 : 1;

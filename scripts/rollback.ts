@@ -2,9 +2,9 @@
 // default the one before the live one): no build, no upload. Refuses a version from before a Durable Object class
 // change of the live one. See scripts/lib/rollback.ts.
 import { parseCli } from "./lib/cli.ts";
-import { stackOutputs } from "./lib/pulumi-stacks.ts";
+import { cloudflareVersionOps, VersionsUnavailable } from "./lib/cloudflare-versions.ts";
+import { stackConfigValue, stackOutputs } from "./lib/pulumi-stacks.ts";
 import { rollback } from "./lib/rollback.ts";
-import { wranglerVersionOps } from "./lib/wrangler-versions.ts";
 
 const { positionals, values } = parseCli({
   name: "rollback",
@@ -16,10 +16,15 @@ const { positionals, values } = parseCli({
 });
 const stack = positionals[0]!;
 const to = values.to;
+const accountId =
+  process.env.CLOUDFLARE_ACCOUNT_ID || (await stackConfigValue(stack, "accountId").catch(() => undefined));
 const outcome = await rollback(
   { stack, to },
   {
-    versions: wranglerVersionOps,
+    versions: cloudflareVersionOps({
+      ...process.env,
+      ...(accountId ? { CLOUDFLARE_ACCOUNT_ID: accountId } : {}),
+    }),
     outputs: stackOutputs,
     health: async (url) => {
       const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
@@ -27,5 +32,13 @@ const outcome = await rollback(
     },
     log: (line) => console.log(line),
   },
-);
+).catch((error: Error) => {
+  // A missing token or account, or an API failure: one sentence and the fix, no stack trace.
+  console.error(
+    error instanceof VersionsUnavailable
+      ? error.message
+      : `rollback stopped: ${error.message.split("\n")[0]}`,
+  );
+  return { ok: false as const, reason: error.message };
+});
 process.exitCode = outcome.ok ? 0 : 1;

@@ -1,4 +1,5 @@
 // `npm run rotate-token -- <stack>`: a new admin token for a deployed environment (see scripts/lib/rotate-token.ts).
+import { buildWorker } from "../infra/build.ts";
 import { parseCli } from "./lib/cli.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
 import { setStackSecret, stackOutputs, upStack } from "./lib/pulumi-stacks.ts";
@@ -32,6 +33,16 @@ try {
           signal: AbortSignal.timeout(10_000),
         });
         return res.status === 200;
+      },
+      localBuild: async () => (await buildWorker()).buildId,
+      async servedBuild(url) {
+        try {
+          const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
+          const body = (await res.json()) as { buildId?: unknown };
+          return typeof body.buildId === "string" ? body.buildId : undefined;
+        } catch {
+          return undefined;
+        }
       },
     },
     log,

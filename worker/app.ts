@@ -5,7 +5,7 @@ import { ApiError, noTrailingSlash, notFoundOrMethodNotAllowed, onError } from "
 import { jsonBodiesOnly } from "./http/json-only.ts";
 import { sameOriginWrites } from "./http/origin-check.ts";
 import { rateLimitPublicReads } from "./http/rate-limit.ts";
-import { corsPolicy, securityHeaders } from "./http/security-headers.ts";
+import { corsPolicy, noStore, securityHeaders } from "./http/security-headers.ts";
 import { counters } from "./routes/counters.ts";
 import { health } from "./routes/health.ts";
 import { openapi } from "./routes/openapi.ts";
@@ -20,6 +20,7 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", securityHeaders());
   app.use("*", noTrailingSlash());
+  app.use("/api/*", noStore());
   app.use("/api/*", corsPolicy());
   // After CORS, so a preflight (OPTIONS) is answered before any of these; then cheap header checks first.
   app.use("/api/*", sameOriginWrites());

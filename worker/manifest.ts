@@ -85,6 +85,11 @@ export const durableObjects = {
     storage: "sqlite",
     description: "Named job schedulers: one-off, recurring and cron jobs run on the object's alarm.",
   },
+  CLIENT_SOCKETS: {
+    className: "ClientSockets",
+    storage: "sqlite",
+    description: "The open chat sockets of one client across rooms, for the per-client bound (internal).",
+  },
 } as const satisfies Record<string, DurableObjectDeclaration>;
 
 /** The class names `durableObjects` binds: the only names a `renamed` tombstone may point at. */
@@ -131,7 +136,7 @@ export const rateLimits = {
     namespaceId: "1002",
     limit: 600,
     period: 60,
-    description: "Public reads per client IP: every GET under /api/ except WebSocket upgrades (writes).",
+    description: "Public reads per client IP: every GET under /api/ but the WebSocket route (a write).",
   },
   ADMIN_ATTEMPTS: {
     namespaceId: "1003",

@@ -11,12 +11,38 @@ export interface PlatformPolicyConfig {
   readonly protectedWorkers?: readonly string[];
   /** The stack's `allowClassDeletion` consent for this deploy. */
   readonly allowClassDeletion?: boolean;
-  /** The build id staging runs (its `buildId` output): the only build prod may deploy. */
+  /**
+   * The Durable Object classes the stack has provisioned (its `classes` output: `Counter:sqlite,...`, or the class
+   * names). A `deleted` tombstone of a class not in it was applied earlier (a stale tombstone): it deletes nothing
+   * and needs no consent, as the program's class plan says (infra/class-lifecycle.ts planClasses). Unset: every
+   * `deleted` tombstone needs consent.
+   */
+  readonly provisionedClasses?: string;
+  /** The build id staging runs (its `buildId` output): the only build prod may deploy... */
   readonly stagingBuildId?: string;
+  /** ...besides the build prod serves now (its `buildId` output): redeploying it changes no code. */
+  readonly servingBuildId?: string;
 }
 
 const WORKER = "cloudflare:index/worker:Worker";
 const VERSION = "cloudflare:index/workerVersion:WorkerVersion";
+/** The program's non-versioned deploy (infra/non-versioned-deploy.ts): a wrangler configuration and its secrets. */
+const NON_VERSIONED = "pulumi-nodejs:dynamic/platform:NonVersionedDeploy";
+
+/** The `exports` a resource sends: the version's, or the one in the non-versioned deploy's wrangler configuration. */
+function exportsOf(args: ResourceValidationArgs): Record<string, { state?: string }> | undefined {
+  if (args.type === VERSION) return args.props.exports ?? {};
+  if (args.type === NON_VERSIONED) return args.props.config?.exports ?? {};
+  return undefined;
+}
+
+/** The build a resource ships: the version's tag, or the non-versioned deploy's. */
+function buildOf(args: ResourceValidationArgs): string | undefined {
+  if (args.type === VERSION)
+    return (args.props.annotations as { workersTag?: string } | undefined)?.workersTag;
+  if (args.type === NON_VERSIONED) return args.props.tag;
+  return undefined;
+}
 const config = (args: ResourceValidationArgs) => args.getConfig<PlatformPolicyConfig>();
 
 export const prodWorkerProtected: ResourceValidationPolicy = {
@@ -39,8 +65,16 @@ export const secretsAsSecrets: ResourceValidationPolicy = {
     "A secret (ADMIN_TOKEN, ...) reaches the Worker as a secret_text binding, never as plain text.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
-    if (args.type !== VERSION) return;
     const secretNames = new Set<string>(Object.values(SECRET_NAMES));
+    if (args.type === NON_VERSIONED) {
+      // wrangler sends `vars` as plain_text; secrets travel only in its secrets file.
+      for (const name of Object.keys((args.props.config?.vars ?? {}) as object)) {
+        if (secretNames.has(name))
+          report(`${name} is a secret but is in the wrangler vars: send it as a secret.`);
+      }
+      return;
+    }
+    if (args.type !== VERSION) return;
     for (const binding of (args.props.bindings ?? []) as { type: string; name: string }[]) {
       if (secretNames.has(binding.name) && binding.type !== "secret_text") {
         report(`binding ${binding.name} is a secret but is sent as ${binding.type}: send it as secret_text.`);
@@ -53,13 +87,17 @@ export const classDeletionConsented: ResourceValidationPolicy = {
   name: "class-deletion-consented",
   description: "A Durable Object class is deleted only with the stack's allowClassDeletion consent.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { allowClassDeletion: { type: "boolean" } } },
+  configSchema: {
+    properties: { allowClassDeletion: { type: "boolean" }, provisionedClasses: { type: "string" } },
+  },
   validateResource: (args, report) => {
-    if (args.type !== VERSION || config(args).allowClassDeletion) return;
-    for (const [className, entry] of Object.entries(
-      (args.props.exports ?? {}) as Record<string, { state?: string }>,
-    )) {
-      if (entry.state === "deleted") {
+    const exports = exportsOf(args);
+    if (!exports || config(args).allowClassDeletion) return;
+    const listed = config(args).provisionedClasses;
+    const provisioned =
+      listed === undefined ? undefined : new Set(listed.split(",").map((c) => c.split(":")[0]!.trim()));
+    for (const [className, entry] of Object.entries(exports)) {
+      if (entry.state === "deleted" && (!provisioned || provisioned.has(className))) {
         report(`exports deletes the Durable Object class ${className} without allowClassDeletion consent.`);
       }
     }
@@ -71,13 +109,13 @@ export const onlyStagingBuilds: ResourceValidationPolicy = {
   description:
     "A prod version carries the build staging runs (its tag, the build id over its bundle and static assets, is staging's buildId).",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { stagingBuildId: { type: "string" } } },
+  configSchema: { properties: { stagingBuildId: { type: "string" }, servingBuildId: { type: "string" } } },
   validateResource: (args, report) => {
-    const staging = config(args).stagingBuildId;
-    if (args.type !== VERSION || !staging) return;
+    const { stagingBuildId: staging, servingBuildId: serving } = config(args);
+    const tag = buildOf(args);
+    if (tag === undefined || !staging) return;
     // The module's sha256 alone would miss a changed static asset (the OpenAPI document): the build id covers both.
-    const tag = (args.props.annotations as { workersTag?: string } | undefined)?.workersTag;
-    if (tag !== staging) {
+    if (tag !== staging && tag !== serving) {
       report(
         `version ${args.name} is build ${String(tag)}, which staging never ran (staging runs ${staging}): promote it through staging (npm run promote).`,
       );

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { apiClient } from "../lib/api-client.ts";
 import { startLocalPlatform } from "../lib/local-platform.ts";
 import { percentile } from "./load.ts";
-import type { Benchmark, BenchRow } from "./types.ts";
+import { type Benchmark, type BenchRow, figure } from "./types.ts";
 
 const JOBS = 1000;
 const CONCURRENCY = 50;
@@ -145,6 +145,7 @@ export const benchmark: Benchmark = {
       adminToken,
     );
     rows.push(await latenessBesideHangingWebhooks({ build, adminToken, log }));
+    rows.push(...(await latenessAfterFullPoolPastBudget({ build, adminToken, log })));
     rows.push({
       metric: `reference: ${JOBS} counter increments`,
       value: `${ref.elapsedMs.toFixed(0)} ms`,
@@ -210,6 +211,116 @@ export async function latenessBesideHangingWebhooks({
       value: `${lateMs} ms`,
       note: `a counter job's start after its due time while ${HANGING_WEBHOOKS} webhook attempts of its scheduler hang (goal < ${LATENESS_GOAL_MS} ms: ${lateMs < LATENESS_GOAL_MS ? "met" : "NOT met"})`,
     };
+  } finally {
+    for (const res of held) res.destroy();
+    receiver.closeAllConnections();
+    receiver.close();
+    await platform.dispose();
+  }
+}
+
+/** Webhooks that fill every slot of the alarm's pool (ALARM_CONCURRENCY in worker/scheduler/limits.ts)... */
+const FULL_POOL_WEBHOOKS = 32;
+/** ...and answer only after this long: past the alarm's 30 s budget, within the webhooks' own 60 s timeout. */
+const FULL_POOL_HOLD_MS = 33_000;
+
+/**
+ * A scheduler whose pool stays full past the alarm's budget: 32 webhooks whose receiver answers after 33 s, 2
+ * counter jobs due at once that must wait for a slot, and, when the webhooks have answered, one more counter job
+ * due now. Reports how late the waiting jobs ran after the receiver answered, and how late the new job ran after
+ * its due time (a scheduler that wedged here once left all three scheduled for good). About 35 s.
+ */
+export async function latenessAfterFullPoolPastBudget({
+  build,
+  adminToken,
+  log,
+}: Pick<Parameters<Benchmark["run"]>[0], "build" | "adminToken" | "log">): Promise<BenchRow[]> {
+  let answerAt = Number.POSITIVE_INFINITY;
+  const held: http.ServerResponse[] = [];
+  const receiver = http.createServer((_req, res) => {
+    held.push(res);
+    setTimeout(() => res.writeHead(200).end("late"), Math.max(0, answerAt - Date.now()));
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const { port } = receiver.address() as AddressInfo;
+  const platform = await startLocalPlatform({
+    bundlePath: build.bundlePath,
+    env: { environment: "bench", buildId: build.buildId, adminToken, webhookAllowHttp: true },
+  });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${adminToken}` };
+  const scheduler = `bench-full-pool-${Date.now()}`;
+  const jobs = new URL(`/api/schedulers/${scheduler}/jobs`, platform.url);
+  const schedule = async (body: unknown) => {
+    const res = await fetch(jobs, { method: "POST", headers, body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`POST ${jobs.pathname}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { id: string };
+  };
+  const ranAt = async (id: string, deadline: number) => {
+    for (;;) {
+      const job = (await (await fetch(new URL(`${jobs.pathname}/${id}`, platform.url))).json()) as {
+        status: string;
+        lastRunAt: string | null;
+      };
+      if (job.status !== "scheduled") return Date.parse(job.lastRunAt ?? "");
+      if (Date.now() > deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  /** How long to wait for a job before calling it never run (a wedged scheduler never runs it). */
+  const GIVE_UP_MS = 15_000;
+  const late = (ms: number | null) => (ms === null ? GIVE_UP_MS : ms);
+  try {
+    log(
+      `full pool: ${FULL_POOL_WEBHOOKS} webhooks answered after ${FULL_POOL_HOLD_MS / 1000} s, 2 counter jobs waiting`,
+    );
+    answerAt = Date.now() + FULL_POOL_HOLD_MS;
+    for (let i = 0; i < FULL_POOL_WEBHOOKS; i++) {
+      await schedule({
+        delayMs: 0,
+        maxAttempts: 1,
+        action: { type: "webhook", url: `http://127.0.0.1:${port}/slow/${i}`, timeoutMs: 60_000 },
+      });
+    }
+    while (held.length < FULL_POOL_WEBHOOKS) await new Promise((resolve) => setTimeout(resolve, 50));
+    const waiting = [];
+    for (let i = 0; i < 2; i++) {
+      waiting.push(
+        await schedule({ delayMs: 0, action: { type: "counter.increment", counter: `${scheduler}-c` } }),
+      );
+    }
+    const waited = await Promise.all(waiting.map((job) => ranAt(job.id, answerAt + GIVE_UP_MS)));
+    const waitingLate = Math.max(...waited.map((at) => late(at === null ? null : at - answerAt)));
+    log("full pool: one more counter job due now");
+    const dueAt = Date.now();
+    const fresh = await schedule({
+      delayMs: 0,
+      action: { type: "counter.increment", counter: `${scheduler}-c` },
+    });
+    const freshAt = await ranAt(fresh.id, dueAt + GIVE_UP_MS);
+    const freshLate = late(freshAt === null ? null : freshAt - dueAt);
+    const met = (ms: number) => (ms < LATENESS_GOAL_MS ? "met" : "NOT met");
+    const format = (ms: number) =>
+      ms < GIVE_UP_MS ? `${ms.toFixed(0)} ms` : `never (${GIVE_UP_MS / 1000} s)`;
+    return [
+      figure({
+        id: "scheduler.full-pool-waiting-lateness",
+        metric: `full pool past the budget: waiting jobs' lateness`,
+        amount: waitingLate,
+        unit: "ms",
+        format,
+        goal: `< ${LATENESS_GOAL_MS} ms`,
+        note: `2 counter jobs due while ${FULL_POOL_WEBHOOKS} webhooks held every slot for ${FULL_POOL_HOLD_MS / 1000} s (past the 30 s budget): the later start after the receiver answered (${met(waitingLate)})`,
+      }),
+      figure({
+        id: "scheduler.full-pool-next-lateness",
+        metric: `full pool past the budget: next job's lateness`,
+        amount: freshLate,
+        unit: "ms",
+        format,
+        goal: `< ${LATENESS_GOAL_MS} ms`,
+        note: `a counter job due now, scheduled once the pool had drained: its start after its due time (${met(freshLate)})`,
+      }),
+    ];
   } finally {
     for (const res of held) res.destroy();
     receiver.closeAllConnections();

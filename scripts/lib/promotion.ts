@@ -1,5 +1,7 @@
 import { classSignature, exportsFromManifest } from "../../infra/class-lifecycle.ts";
+import { rejectionMessage } from "../../infra/release-record.ts";
 import * as manifest from "../../worker/manifest.ts";
+import { exportsKeyOf } from "./cloudflare-versions.ts";
 import {
   type AnswerCount,
   countAnswers,
@@ -10,7 +12,7 @@ import {
   versionOverride,
 } from "./promotion-steps.ts";
 import type { SmokeReport } from "./smoke.ts";
-import { classChange, mainVersion, type VersionOps } from "./versions.ts";
+import { type ActiveDeployment, classChange, mainVersion, type VersionOps } from "./versions.ts";
 
 /**
  * The Pulumi operations promotion needs. The real implementation drives the Automation API
@@ -26,10 +28,10 @@ export interface StackOps {
     stack: string,
     options: { expectedBuildId: string; holdTrafficOn?: string; onOutput: (text: string) => void },
   ): Promise<void>;
-  /** `pulumi preview`, same settings as `up`. */
+  /** `pulumi preview` with the settings step 3's `up` would use (the hold included). */
   preview(
     stack: string,
-    options: { expectedBuildId: string; onOutput: (text: string) => void },
+    options: { expectedBuildId: string; holdTrafficOn?: string; onOutput: (text: string) => void },
   ): Promise<void>;
 }
 
@@ -43,13 +45,17 @@ export interface PromotionDeps {
   runGate(buildId: string): Promise<void>;
   /**
    * Smoke checks against a stack's URL, expecting `expectBuildId`; `headers` go with every request (a version
-   * override that pins the run to the new version while traffic is split). The stack name picks its admin token.
+   * override that pins the Worker to the new version while traffic is split); `objectVersion` adds the check of
+   * which version fresh Durable Objects run (scripts/lib/smoke.ts). The stack name picks its admin token.
    */
   smoke(
     stack: string,
     url: URL,
     expectBuildId: string,
-    headers?: Readonly<Record<string, string>>,
+    options?: {
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly objectVersion?: { readonly expect: string; readonly all: boolean };
+    },
   ): Promise<SmokeReport>;
   /** Reads an environment's /health; throws when it does not answer 200 with JSON. */
   health(url: URL): Promise<{ buildId?: unknown; versionId?: unknown }>;
@@ -119,22 +125,37 @@ function assertSmoke(step: string, report: SmokeReport): void {
 
 const short = (id: string) => id.slice(0, 12);
 
+/** The plan for the target: one step at 100 % (and why), or steps from the live version. */
+interface TargetPlan {
+  readonly reason?: string;
+  readonly previous?: string;
+  readonly previousBuild?: string | undefined;
+}
+
 /**
- * Why the target cannot take the new version gradually (a Durable Object class change, no live version, ...), or
- * undefined when it can. Cloudflare applies a version's class changes when it is deployed, and a version whose
- * classes differ from the live one's cannot share traffic with it: such a promotion goes to 100 % in one step.
+ * Why the target cannot take the new version gradually (a Durable Object class change, no deployment yet, ...), or
+ * undefined when it can. Cloudflare applies a version's class changes only in a non-versioned deploy at 100 %, and
+ * refuses a split between versions whose Durable Object exports differ in any field (error 100405). Only
+ * Cloudflare confirming that nothing is deployed counts as a first deploy: a failure to read the deployment stops
+ * the promotion before anything changes.
  */
-async function oneStepReason(
-  to: string,
-  versions: VersionOps,
-): Promise<{ reason?: string; previous?: string; previousBuild?: string | undefined }> {
-  const deployment = await versions.deployment(to).catch(() => []);
-  const live = mainVersion(deployment);
-  if (!live) return { reason: `${to} has no deployment yet (a first deploy)` };
-  if (deployment.length > 1) {
+async function planTarget(to: string, versions: VersionOps): Promise<TargetPlan> {
+  let deployment: ActiveDeployment | null;
+  try {
+    deployment = await versions.deployment(to);
+  } catch (error) {
+    throw new StepFailure(
+      "read",
+      `could not read ${to}'s deployment from Cloudflare (${(error as Error).message}); nothing was changed: ` +
+        "check the token and the network, then run the promotion again",
+    );
+  }
+  const live = mainVersion(deployment?.versions);
+  if (!deployment || !live) return { reason: `${to} has no deployment yet (a first deploy)` };
+  if (deployment.versions.length > 1) {
     throw new StepFailure(
       "split",
-      `${to} is already split (${formatSplit(deployment)}), an earlier promotion did not finish: ` +
+      `${to} is already split (${formatSplit(deployment.versions)}), an earlier promotion did not finish: ` +
         `roll it back first (npm run rollback -- ${to} --to ${live.versionId})`,
     );
   }
@@ -142,10 +163,12 @@ async function oneStepReason(
     id: live.versionId,
     createdOn: "",
   };
+  const declared = exportsFromManifest(manifest);
   const change = classChange(info, {
     id: "the new version",
     createdOn: "",
-    classes: classSignature(exportsFromManifest(manifest)),
+    classes: classSignature(declared),
+    exportsKey: exportsKeyOf(declared),
   });
   return { reason: change, previous: live.versionId, previousBuild: info.buildId };
 }
@@ -203,16 +226,29 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
     const targetOutputs = await deps.stacks.outputs(to).catch(() => ({}) as Record<string, unknown>);
     previousTargetBuild = targetOutputs.buildId;
     const onOutput = (text: string) => deps.log(`      ${text.trimEnd()}`);
+    const plan = await planTarget(to, deps.versions);
     if (options.dryRun) {
-      step(3, `preview of ${to} (dry run: nothing is deployed)`);
-      await deps.stacks.preview(to, { expectedBuildId: buildId, onOutput }).catch((e: Error) => {
-        throw new StepFailure("preview", `pulumi preview -s ${to} failed: ${e.message}`);
-      });
+      // The preview step 3 would run: the same hold when traffic moves in steps, none for a one-step deploy.
+      const gradual = plan.reason === undefined && plan.previous !== undefined;
+      step(
+        3,
+        gradual
+          ? `preview of ${to}: upload build ${short(buildId)} while ${plan.previous} keeps 100 %, then steps of ${options.steps.join(", ")} % (dry run: nothing is deployed)`
+          : `preview of ${to}: build ${short(buildId)} at 100 % in one step, because ${plan.reason} (dry run: nothing is deployed)`,
+      );
+      await deps.stacks
+        .preview(to, {
+          expectedBuildId: buildId,
+          ...(gradual ? { holdTrafficOn: plan.previous } : {}),
+          onOutput,
+        })
+        .catch((e: Error) => {
+          throw new StepFailure("preview", `pulumi preview -s ${to} failed: ${e.message}`);
+        });
       deps.log(`dry run passed: build ${buildId} is ready to promote from ${from} to ${to}`);
       return { ok: true, buildId, urls: { [from]: fromUrl.href }, deployed: false };
     }
 
-    const plan = await oneStepReason(to, deps.versions);
     if (plan.reason !== undefined || !plan.previous) {
       oneStep = true;
       step(3, `deploying build ${short(buildId)} to ${to} at 100 % in one step`);
@@ -226,8 +262,15 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
       });
       const toOutputs = await deps.stacks.outputs(to);
       const toUrl = urlOf(to, toOutputs);
+      const deployedVersion = typeof toOutputs.versionId === "string" ? toOutputs.versionId : undefined;
       step(4, `smoke checks against ${to}, expecting build ${short(buildId)}`);
-      assertSmoke("verify-target", await deps.smoke(to, toUrl, buildId));
+      // The non-versioned deploy updates Durable Object code immediately: every object must run the new version.
+      assertSmoke(
+        "verify-target",
+        await deps.smoke(to, toUrl, buildId, {
+          ...(deployedVersion ? { objectVersion: { expect: deployedVersion, all: true } } : {}),
+        }),
+      );
       step(5, `the stack's state is the deployment it just made: nothing to bring in line`);
       deps.log(`promoted build ${buildId} from ${from} to ${to} in one step`);
       const versionId = typeof toOutputs.versionId === "string" ? toOutputs.versionId : undefined;
@@ -267,7 +310,10 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
     step(4, `moving traffic to ${next} in steps of ${options.steps.join(", ")} %`);
     for (const percent of options.steps) {
       const split = splitFor(previous, next, percent);
-      await deps.versions.deploy(to, split, `promote build ${buildId}: ${percent} %`);
+      // Immediate: objects assigned the new version run its code now, so this step's checks can reach them.
+      await deps.versions.deploy(to, split, `promote build ${buildId}: ${percent} %`, {
+        codeUpdate: "immediate",
+      });
       deps.log(`      ${String(percent).padStart(3)} %: deployed ${formatSplit(split)}`);
       if (options.waitSeconds > 0) {
         deps.log(`             waiting ${options.waitSeconds} s`);
@@ -275,13 +321,27 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
       }
       const count: AnswerCount = await countAnswers(deps.health, toUrl, samples);
       deps.log(`             ${formatCount(count, previous, next)}`);
-      // The smoke checks go to the new version whatever the split (Cloudflare's version override): they test it,
-      // and a chat's two sockets meet in one version.
+      // The smoke checks pin the Worker to the new version (Cloudflare's version override), so its routes run the
+      // new code and a chat's two sockets meet in one Worker version. The override does not move Durable Objects:
+      // each keeps the version Cloudflare assigned it by the split, so the object check reports how many fresh
+      // objects run the new code and exercises those; only at 100 % must every object run it.
       const problem =
         countProblem(count, previous, next, percent) ??
-        smokeProblem(await deps.smoke(to, toUrl, buildId, versionOverride(scriptName, next)));
+        smokeProblem(
+          await deps.smoke(to, toUrl, buildId, {
+            headers: versionOverride(scriptName, next),
+            objectVersion: { expect: next, all: percent >= 100 },
+          }),
+        );
       if (problem) {
-        await revert(to, toUrl, previous, plan.previousBuild, `${percent} % step failed`, deps, samples);
+        await revert(
+          to,
+          toUrl,
+          previous,
+          { buildId, previousBuild: plan.previousBuild, why: `${percent} % step failed` },
+          deps,
+          samples,
+        );
         deps.log(`promotion stopped at ${percent} %: ${problem}`);
         return {
           ok: false,
@@ -348,25 +408,59 @@ export async function promote(options: PromotionOptions, deps: PromotionDeps): P
   }
 }
 
-/** A failed step: back to 100 % on the previous version, and proof from /health that only it answers. */
+/** How many times a revert is tried before the promotion hands over to the operator. */
+const REVERT_ATTEMPTS = 3;
+
+/**
+ * A failed step: back to 100 % on the previous version, with immediate code update (objects on the rejected
+ * version restart on the previous one now, not within Cloudflare's deferred delay), recorded as a rejection of the
+ * build in the deployment's message (infra/release-record.ts), which a later plain `pulumi up` honours. A revert
+ * that fails is tried again; if it keeps failing, the live split and the exact command that ends it are printed.
+ */
 async function revert(
   to: string,
   url: URL,
   previous: string,
-  previousBuild: string | undefined,
-  why: string,
+  what: { readonly buildId: string; readonly previousBuild: string | undefined; readonly why: string },
   deps: PromotionDeps,
   samples: number,
 ): Promise<void> {
-  deps.log(`      ${why}: returning ${to} to 100 % on ${previous}`);
-  await deps.versions.deploy(to, [{ versionId: previous, percentage: 100 }], `promotion reverted: ${why}`);
+  deps.log(`      ${what.why}: returning ${to} to 100 % on ${previous}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.versions.deploy(
+        to,
+        [{ versionId: previous, percentage: 100 }],
+        rejectionMessage(what.buildId, what.why),
+        {
+          codeUpdate: "immediate",
+        },
+      );
+      break;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (attempt < REVERT_ATTEMPTS) {
+        deps.log(`      the revert failed (${message}); trying again (${attempt + 1} of ${REVERT_ATTEMPTS})`);
+        await deps.sleep(2000 * attempt);
+        continue;
+      }
+      const live = await deps.versions.deployment(to).catch(() => null);
+      throw new StepFailure(
+        "revert",
+        `the revert of ${to} failed ${REVERT_ATTEMPTS} times (${message}). ${to} now serves ` +
+          `${live ? formatSplit(live.versions) : "an unknown split (Cloudflare did not answer)"}. ` +
+          `End the split now: npm run rollback -- ${to} --to ${previous}`,
+      );
+    }
+  }
   const count = await countAnswers(deps.health, url, samples);
   const answered = Object.entries(count.byVersion)
     .map(([id, n]) => `${n} from ${id}`)
     .join(", ");
   deps.log(
     `      ${to} is back at 100 % on ${previous}` +
-      (previousBuild ? ` (build ${short(previousBuild)})` : "") +
-      `: ${answered || "no answers"}${count.failures.length ? `, ${count.failures.length} failed` : ""}`,
+      (what.previousBuild ? ` (build ${short(what.previousBuild)})` : "") +
+      `: ${answered || "no answers"}${count.failures.length ? `, ${count.failures.length} failed` : ""}. ` +
+      `Build ${short(what.buildId)} is recorded as rejected: pulumi up -s ${to} will not ship it.`,
   );
 }

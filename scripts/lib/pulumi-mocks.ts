@@ -1,10 +1,14 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { readBuildRecord } from "../../infra/build.ts";
+import { ROOT, readBuildRecord } from "../../infra/build.ts";
 import { asConfigString, stackConfigFromFiles } from "../../infra/project-file.ts";
 
 /** Pulumi's project name (Pulumi.yaml `name`): the namespace of the stack config keys. */
 export const PROJECT = "do-platform";
 export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+/** The program's dynamic resource for a class-lifecycle deploy (infra/non-versioned-deploy.ts). */
+export const NON_VERSIONED_DEPLOY = "pulumi-nodejs:dynamic/platform:NonVersionedDeploy";
 export const GET_WORKERS_SCRIPTS = "cloudflare:index/getWorkersScripts:getWorkersScripts";
 export const GET_WORKERS_DEPLOYMENTS = "cloudflare:index/getWorkersDeployments:getWorkersDeployments";
 export const GET_WORKER_VERSION = "cloudflare:index/getWorkerVersion:getWorkerVersion";
@@ -53,10 +57,21 @@ export interface MockRunOptions {
     | {
         readonly migrationTag?: string;
         readonly classes?: readonly string[];
-        /** Its deployments, newest first: each the versions it sends traffic to. */
-        readonly deployments?: readonly (readonly { versionId: string; percentage: number }[])[];
+        /**
+         * Its deployments, newest first: each the versions it sends traffic to, or those with the deployment's
+         * `workers/message` annotation.
+         */
+        readonly deployments?: readonly (
+          | readonly { versionId: string; percentage: number }[]
+          | {
+              readonly versions: readonly { versionId: string; percentage: number }[];
+              readonly message: string;
+            }
+        )[];
         /** Version id -> the build id it was uploaded with (its `workers/tag` annotation). */
         readonly versionBuilds?: Readonly<Record<string, string>>;
+        /** Version id -> its live Durable Object classes; default: `classes`. */
+        readonly versionClasses?: Readonly<Record<string, readonly string[]>>;
       }
     | undefined;
   /**
@@ -64,10 +79,21 @@ export interface MockRunOptions {
    * this tree's build as its `buildId` (it runs what is being deployed).
    */
   readonly referencedStacks?: Readonly<Record<string, Record<string, unknown>>>;
+  /**
+   * The stack's own outputs from its last deployment (the program reads them through a StackReference to itself).
+   * Default: none for a new script, and a deployment by this program (it has `deployPath`) when `live` is set.
+   */
+  readonly ownOutputs?: Readonly<Record<string, unknown>>;
   /** Run as `pulumi preview` instead of `pulumi up`. */
   readonly preview?: boolean;
   /** Directory holding Pulumi.yaml and the stack file (default: the repository). */
   readonly root?: string;
+}
+
+/** The directory the Pulumi CLI runs the program in: Pulumi.yaml's `main` under the project directory. */
+export function programDirectory(root: string = ROOT): string {
+  const main = /^main:\s*(\S+)\s*$/m.exec(readFileSync(path.join(root, "Pulumi.yaml"), "utf8"))?.[1] ?? ".";
+  return path.resolve(root, main);
 }
 
 const qualify = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
@@ -132,8 +158,15 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
         if (args.type === STACK_REFERENCE) {
           // Another stack's outputs: as given, else that stack runs exactly this tree's build (the promoted case).
           const name = String(args.inputs.name);
-          const outputs = options.referencedStacks?.[name] ?? { buildId: (await readBuildRecord())?.buildId };
+          const own = name === `${pulumi.getOrganization()}/${PROJECT}/${options.stack}`;
+          const outputs = own
+            ? (options.ownOutputs ?? (options.live ? { deployPath: "versioned" } : {}))
+            : (options.referencedStacks?.[name] ?? { buildId: (await readBuildRecord())?.buildId });
           return { id: name, state: { name, outputs, secretOutputNames: [] } };
+        }
+        if (args.type === NON_VERSIONED_DEPLOY) {
+          // wrangler deploy answers with the version it created and deployed.
+          return { id: `${args.name}-id`, state: { ...args.inputs, versionId: `${args.name}-version-id` } };
         }
         return { id: `${args.name}-id`, state: args.inputs };
       },
@@ -148,17 +181,25 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
           return { results: [{ id: scriptName, migrationTag: options.live.migrationTag ?? "", exports }] };
         }
         if (args.token === GET_WORKERS_DEPLOYMENTS) {
-          const deployments = (options.live?.deployments ?? []).map((versions, index) => ({
+          const deployments = (options.live?.deployments ?? []).map((entry, index) => ({
             id: `deployment-${index}`,
             // Newest first, as the list is given.
             createdOn: new Date(Date.UTC(2026, 0, 1) - index * 60_000).toISOString(),
-            versions,
+            versions: "versions" in entry ? entry.versions : entry,
+            annotations: { workersMessage: "message" in entry ? entry.message : "" },
           }));
           return { results: [{ deployments }] };
         }
         if (args.token === GET_WORKER_VERSION) {
           const id = String(args.inputs.versionId);
-          return { id, annotations: { workersTag: options.live?.versionBuilds?.[id] ?? "" } };
+          const classes = options.live?.versionClasses?.[id] ?? options.live?.classes ?? [];
+          return {
+            id,
+            annotations: { workersTag: options.live?.versionBuilds?.[id] ?? "" },
+            exports: Object.fromEntries(
+              classes.map((c) => [c, { type: "durable-object", storage: "sqlite" }]),
+            ),
+          };
         }
         throw new Error(`The program invoked ${args.token}, which these mocks do not answer.`);
       },
@@ -166,6 +207,8 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
     PROJECT,
     options.stack,
     options.preview ?? false,
+    // The organization of a self-managed backend (what `pulumi stack ls` shows as organization/<project>/<stack>).
+    "organization",
   );
 
   // MockResourceArgs carries no resource options, so `protect` is observed where Pulumi applies it: a stack
@@ -180,6 +223,11 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
   };
   let exported: Record<string, pulumi.Input<unknown>> = {};
   let failure: { error: unknown } | undefined;
+  // The Pulumi CLI runs a program with `main: infra/` in infra/, and starts its providers there: relative paths the
+  // program hands a provider resolve from that directory, so the mocks run it from there too.
+  const workingDirectory = process.cwd();
+  // (`root` only supplies the config files; the program is this repository's.)
+  process.chdir(programDirectory());
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation(({ resource, type, name, opts }) => {
@@ -204,6 +252,7 @@ export async function runProgramUnderMocks(options: MockRunOptions): Promise<Moc
   } finally {
     // Registrations are asynchronous: wait for the queue to drain, as the CLI host does before it exits.
     await pulumi.runtime.disconnect();
+    process.chdir(workingDirectory);
   }
   if (failure) throw failure.error;
 

@@ -8,6 +8,10 @@ export interface RotationOps {
   outputs(stack: string): Promise<Record<string, unknown>>;
   /** Whether `token` opens the admin routes at `url` (proves the deploy took the new secret). */
   adminWorks(url: URL, token: string): Promise<boolean>;
+  /** The build this tree builds (infra/build.ts): what `pulumi up` would ship. */
+  localBuild(): Promise<string>;
+  /** The build the environment at `url` serves (its /health), or undefined when it does not answer. */
+  servedBuild(url: URL): Promise<string | undefined>;
 }
 
 export interface RotationResult {
@@ -30,8 +34,32 @@ export async function rotateToken(
   log: (line: string) => void,
   generate: () => string = newAdminToken,
 ): Promise<RotationResult> {
-  const token = generate();
   const show = `pulumi config get adminToken -s ${stack}`;
+  // A rotation is a `pulumi up`, which ships whatever this tree builds: it must be the build that already runs,
+  // or rotating a secret would also change the code (on prod, code that staging may never have run).
+  const before = (await ops.outputs(stack)).url;
+  if (typeof before !== "string") {
+    log(
+      `rotation refused: stack ${stack} has no url output, so it was never deployed: pulumi up -s ${stack} first.`,
+    );
+    return { ok: false, followUps: [`Deploy ${stack} first (pulumi up -s ${stack}), then rotate.`] };
+  }
+  const [local, served] = await Promise.all([ops.localBuild(), ops.servedBuild(new URL(before))]);
+  if (served !== local) {
+    log(
+      `rotation refused: ${stack} serves build ${served ?? "(no answer from /health)"} and this tree builds ` +
+        `${local}; rotating deploys this tree, so it would change the code too. Nothing was changed.`,
+    );
+    return {
+      ok: false,
+      followUps: [
+        served
+          ? `Check out the commit ${stack} runs (build ${served.slice(0, 12)}: git log --all --grep, or the deploy's CI run), then rotate again.`
+          : `Make ${before} answer /health (it did not), then rotate again.`,
+      ],
+    };
+  }
+  const token = generate();
   log(`[1/3] setting a new adminToken secret on stack ${stack} (Pulumi.${stack}.yaml, encrypted)`);
   await ops.setSecret(stack, "adminToken", token);
   log(`[2/3] deploying it: pulumi up -s ${stack}`);
@@ -48,7 +76,14 @@ export async function rotateToken(
     };
   }
   const url = (await ops.outputs(stack)).url;
-  log(`[3/3] checking that ${stack} accepts the new token`);
+  log(`[3/3] checking that ${stack} accepts the new token, and still serves build ${local.slice(0, 12)}`);
+  if (typeof url === "string" && (await ops.servedBuild(new URL(url))) !== local) {
+    log(`rotation stopped: ${url} serves another build after the deploy`);
+    return {
+      ok: false,
+      followUps: [`Check pulumi stack -s ${stack}: the rotation deployed code it should not have.`],
+    };
+  }
   if (typeof url === "string" && !(await ops.adminWorks(new URL(url), token))) {
     log(`rotation stopped: ${url} does not accept the new token after the deploy`);
     return { ok: false, followUps: [`Check pulumi stack -s ${stack} and run pulumi up -s ${stack} again.`] };

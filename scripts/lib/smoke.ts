@@ -24,6 +24,13 @@ export interface SmokeOptions {
    * run many smoke checks only to test what calls them (the promotion walk-through) set it shorter.
    */
   readonly jobDelayMs?: number;
+  /**
+   * Adds the "object versions" check: which version a handful of fresh Durable Objects run, and a round trip
+   * through those on `expect`. In a split, Cloudflare assigns each object one version (the override header pins only
+   * the Worker), so at a partial step this reports how many objects run the new code and exercises those; with
+   * `all`, every object must run `expect` (a deployment at 100 % whose objects were updated immediately).
+   */
+  readonly objectVersion?: { readonly expect: string; readonly all: boolean } | undefined;
 }
 
 export type SmokeEvent =
@@ -67,6 +74,7 @@ interface Ctx {
   readonly adminToken?: string | undefined;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly jobDelayMs: number;
+  readonly objectVersion?: SmokeOptions["objectVersion"];
   /** What the health check saw, for the checks after it (it runs first; the run stops if it fails). */
   readonly seen: { buildId?: string };
   /** A random suffix per run, so parallel smoke runs never read each other's state. */
@@ -321,6 +329,43 @@ async function cleanUp(ctx: Ctx): Promise<string> {
   return `reset or cancelled ${ctx.undo.length} things made by this run (names start with ${SMOKE_PREFIX}${ctx.runId})`;
 }
 
+/** How many fresh objects the "object versions" check asks: enough to see a 10 % share about half the time. */
+export const OBJECT_SAMPLE = 8;
+
+async function objectVersions(ctx: Ctx): Promise<string> {
+  const wanted = ctx.objectVersion!;
+  const seen: { name: string; versionId: string | null }[] = [];
+  for (let i = 0; i < OBJECT_SAMPLE; i++) {
+    const name = `${SMOKE_PREFIX}${ctx.runId}-o${i}`;
+    const res = await request(ctx, `/api/counters/${name}/version`);
+    // An object still on a version older than this route cannot say: count it as not on the new version.
+    seen.push({ name, versionId: res.status === 200 ? (res.body.versionId ?? null) : null });
+  }
+  const onNew = seen.filter((o) => o.versionId === wanted.expect);
+  const others = [
+    ...new Set(seen.filter((o) => o.versionId !== wanted.expect).map((o) => String(o.versionId))),
+  ];
+  if (wanted.all && onNew.length < seen.length) {
+    fail(
+      `${seen.length - onNew.length} of ${seen.length} fresh objects run ${others.join(", ")}, not ${wanted.expect}, ` +
+        "at 100 %: their code was not updated",
+    );
+  }
+  for (const object of onNew) {
+    ctx.undo.push({ what: `counter ${object.name}`, run: () => resetCounter(ctx, object.name) });
+    const bumped = await request(ctx, `/api/counters/${object.name}/increment`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ by: 3 }),
+    });
+    expectStatus(`POST /api/counters/${object.name}/increment`, bumped, 200);
+    if (bumped.body.count !== 3)
+      fail(`object ${object.name} on ${wanted.expect} counted ${bumped.body.count}, not 3`);
+  }
+  const rest = others.length ? `; the others run ${others.join(", ")} until a deployment reassigns them` : "";
+  return `${onNew.length} of ${seen.length} fresh objects run ${wanted.expect} and counted correctly${rest}`;
+}
+
 const CHECKS: readonly { name: string; run: (ctx: Ctx) => Promise<string> }[] = [
   { name: "health", run: health },
   { name: "page", run: page },
@@ -328,6 +373,7 @@ const CHECKS: readonly { name: string; run: (ctx: Ctx) => Promise<string> }[] = 
   { name: "chat round trip", run: chat },
   { name: "scheduled job", run: scheduledJob },
 ];
+const OBJECT_CHECK = { name: "object versions", run: objectVersions };
 
 /**
  * Checks a live environment over real HTTP and WebSockets. Every check runs (one failure does not hide another)
@@ -341,12 +387,14 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     adminToken: options.adminToken,
     headers: options.headers,
     jobDelayMs: options.jobDelayMs ?? 1000,
+    objectVersion: options.objectVersion,
     seen: {},
     runId: crypto.randomUUID().slice(0, 8),
     undo: [],
   };
   const results: SmokeResult[] = [];
-  for (const check of CHECKS) {
+  const checks = options.objectVersion ? [...CHECKS, OBJECT_CHECK] : CHECKS;
+  for (const check of checks) {
     options.onProgress?.({ kind: "start", check: check.name });
     const started = performance.now();
     let result: SmokeResult;
@@ -384,7 +432,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   }
   return {
     url: options.url.href,
-    ok: results.every((r) => r.ok) && results.length >= CHECKS.length,
+    ok: results.every((r) => r.ok) && results.length >= checks.length,
     results,
   };
 }

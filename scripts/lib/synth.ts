@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { stackConfigFromFiles } from "../../infra/project-file.ts";
 import { configSetCommand, SECRET_SETTINGS } from "../../infra/stack-settings.ts";
-import { type MockRun, runProgramUnderMocks } from "./pulumi-mocks.ts";
+import { type MockRun, NON_VERSIONED_DEPLOY, runProgramUnderMocks } from "./pulumi-mocks.ts";
 
 /** A value the synth used because the stack's files cannot provide it offline; always reported. */
 export interface SynthPlaceholder {
@@ -32,7 +32,10 @@ export interface SynthResult {
   readonly classes: {
     /** The deployed script the plan was made against (`--live-tag`, `--live-classes`); null = a new script. */
     readonly live: LiveScriptOption | null;
-    /** The WorkerVersion's `exports` input, derived from worker/manifest.ts (never `migrations`). */
+    /**
+     * The `exports` this deploy sends, derived from worker/manifest.ts (never `migrations`): the WorkerVersion's, or
+     * the non-versioned deploy's when the deploy changes the class lifecycle.
+     */
     readonly exports: unknown;
     /** The program's `classLifecycle` output: starting point, classes created/deleted/renamed, applied tombstones. */
     readonly plan: unknown;
@@ -165,6 +168,7 @@ function redact(
     secretInputs: r.secretInputs,
   }));
   const version = resources.find((r) => r.type === "cloudflare:index/workerVersion:WorkerVersion");
+  const nonVersioned = resources.find((r) => r.type === NON_VERSIONED_DEPLOY);
   const outputs = Object.fromEntries(
     Object.entries(run.outputs).map(([key, value]) => [
       key,
@@ -177,7 +181,9 @@ function redact(
     placeholders: meta.placeholders,
     classes: {
       live: meta.live,
-      exports: version?.inputs.exports ?? null,
+      // The version's `exports`, or the one the non-versioned deploy hands wrangler (snake_case, as wrangler spells it).
+      exports:
+        version?.inputs.exports ?? (nonVersioned?.inputs.config as { exports?: unknown })?.exports ?? null,
       plan: outputs.classLifecycle ?? null,
     },
     resources,

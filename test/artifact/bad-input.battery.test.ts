@@ -1,6 +1,7 @@
 import http from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { CHAT_LIMITS, POLICY_CLOSE_CODE, TOO_BIG_CLOSE_CODE } from "../../worker/chat/protocol.ts";
 import {
   type BadRequest,
   badSchedulerRequests,
@@ -97,6 +98,15 @@ const BAD_CHAT_BODIES: [string, string, Record<string, string>][] = [
   ["no body", "", JSON_TYPE],
   ["huge body", `{"user":"ann","text":"${"x".repeat(70_000)}"}`, JSON_TYPE],
   ["nested 3,000 deep", `{"user":"ann","text":"hi","x":${nested(3000)}}`, JSON_TYPE],
+  ["lone surrogates", `{"user":"ann","text":"x${"\\ud800".repeat(1365)}"}`, JSON_TYPE],
+  ["a lone low surrogate", '{"user":"ann","text":"ok \\udc00"}', JSON_TYPE],
+  ["a lone surrogate in a key", '{"user":"ann","text":"hi","\\ud800":1}', JSON_TYPE],
+  ["charset utf-16", '{"user":"ann","text":"hi"}', { "content-type": "application/json; charset=utf-16" }],
+  [
+    "charset latin1",
+    '{"user":"ann","text":"hi"}',
+    { "content-type": "application/json; charset=iso-8859-1" },
+  ],
 ];
 
 function badRequests(): BadRequest[] {
@@ -283,6 +293,9 @@ const BAD_FRAMES: (string | Buffer)[] = [
   '{"type":"join","user":"mallory"}',
   '{"type":"welcome"}',
   Buffer.from([0, 1, 2, 3]),
+  `{"type":"message","text":"x${"\\ud800".repeat(1365)}"}`,
+  '{"type":"message","text":"\\udfff"}',
+  '{"type":"message","text":"replaced \ufffd"}',
 ];
 
 /** A raw HTTP request (fetch refuses some of what the battery sends, such as an Upgrade header). */
@@ -366,38 +379,67 @@ describe("the bad-input battery", () => {
     expect(failures).toEqual([]);
   });
 
-  it("answers every bad frame with an error frame and keeps the socket open and usable", async () => {
-    const url = new URL(`/api/rooms/${ROOM}/ws?user=fuzzer`, base);
+  /** A socket of the battery's room with the frames it received. */
+  async function fuzzer(user: string) {
+    const url = new URL(`/api/rooms/${ROOM}/ws?user=${user}`, base);
     url.protocol = "ws:";
     const ws = new WebSocket(url);
     const frames: any[] = [];
     ws.on("message", (data) => frames.push(JSON.parse(String(data))));
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const errorCount = () => frames.filter((f) => f.type === "error").length;
     const waitFor = async (count: number) => {
       const deadline = Date.now() + 5_000;
-      while (frames.filter((f) => f.type === "error").length < count && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      while (errorCount() < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     };
-    // In batches under the per-connection rate limit (20 frames per 10 s), so each frame is judged on its own.
-    let sent = 0;
-    for (const frame of BAD_FRAMES) {
-      ws.send(frame);
-      sent++;
-      await waitFor(sent);
+    return { ws, frames, closed, waitFor };
+  }
+
+  it("answers every bad frame with an error frame and keeps the socket open and usable", async () => {
+    // A socket takes CHAT_LIMITS.badFramesPerWindow refused frames per window (one more closes it, see below):
+    // the frames go in batches of that size, each on a socket of its own, so each is judged on its own.
+    const batch = CHAT_LIMITS.badFramesPerWindow;
+    for (let start = 0; start < BAD_FRAMES.length; start += batch) {
+      const { ws, frames, waitFor } = await fuzzer(`fuzzer-${start}`);
+      const batchFrames = BAD_FRAMES.slice(start, start + batch);
+      let sent = 0;
+      for (const frame of batchFrames) {
+        ws.send(frame);
+        sent++;
+        await waitFor(sent);
+      }
+      const errors = frames.filter((f) => f.type === "error");
+      expect(errors).toHaveLength(batchFrames.length);
+      for (const e of errors)
+        expect(e).toEqual({
+          type: "error",
+          code: expect.stringMatching(/^[a-z_0-9]+$/),
+          message: expect.any(String),
+        });
+      expect(frames.some((f) => f.type === "message")).toBe(false);
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+      ws.close();
     }
-    const errors = frames.filter((f) => f.type === "error");
-    expect(errors).toHaveLength(BAD_FRAMES.length);
-    for (const e of errors)
-      expect(e).toEqual({
-        type: "error",
-        code: expect.stringMatching(/^[a-z_]+$/),
-        message: expect.any(String),
-      });
-    expect(frames.some((f) => f.type === "message")).toBe(false);
-    expect(ws.readyState).toBe(WebSocket.OPEN);
-    ws.close();
   }, 60_000);
+
+  it("closes a socket that keeps sending bad frames (1008), and one that sends an oversized frame (1009)", async () => {
+    const noisy = await fuzzer("noisy");
+    for (let i = 0; i <= CHAT_LIMITS.badFramesPerWindow; i++) noisy.ws.send("not json");
+    expect(await noisy.closed).toBe(POLICY_CLOSE_CODE);
+    const big = await fuzzer("big");
+    big.ws.send(`{"type":"message","text":"${"x".repeat(CHAT_LIMITS.maxFrameChars)}"}`);
+    expect(await big.closed).toBe(TOO_BIG_CLOSE_CODE);
+    expect(big.frames.filter((f) => f.type === "error")).toEqual([]);
+    // Invalid UTF-8 in a text frame (the runtime hands the room U+FFFD in its place): refused.
+    const bytes = await fuzzer("bytes");
+    bytes.ws.send(Buffer.from([...Buffer.from('{"type":"message","text":"'), 0xc3, 0x28, 0x22, 0x7d]), {
+      binary: false,
+    });
+    await bytes.waitFor(1);
+    expect(bytes.frames).toContainEqual(expect.objectContaining({ type: "error" }));
+    bytes.ws.close();
+  }, 30_000);
 
   it("answers a trailing slash with 404 not_found on every route, whatever the method", async () => {
     const wrong: string[] = [];

@@ -120,9 +120,13 @@ describe("chat over real WebSockets on the built bundle", () => {
       [JSON.stringify({ type: "message", text: "x".repeat(5000) }), "text_too_long"],
       [Buffer.from('{"type":"message","text":"hi"}'), "binary_frame"],
     ];
-    for (const [frame, code] of bad) {
-      alice.socket.send(frame);
-      expect(await alice.nextChat()).toEqual({ type: "error", code, message: expect.any(String) });
+    // A socket takes 5 refused frames per 10 s (one more closes it): the sixth kind goes on a socket of its own.
+    const bob = await join(room, "bob");
+    await bob.nextOf("welcome");
+    for (const [i, [frame, code]] of bad.entries()) {
+      const socket = i < 5 ? alice : bob;
+      socket.socket.send(frame);
+      expect(await socket.nextChat()).toEqual({ type: "error", code, message: expect.any(String) });
     }
     alice.send({ type: "ping" });
     expect((await alice.nextChat()) as unknown).toEqual({ type: "pong" });
@@ -201,4 +205,22 @@ describe("upgrade refusals over real HTTP", () => {
     const admitted = await join(room, "next-in-line");
     expect(await admitted.next()).toMatchObject({ type: "welcome", you: "next-in-line", count: 1000 });
   }, 60_000);
+});
+
+describe("the resume key out of the URL, over a real socket", () => {
+  it("a second socket presents it as the `resume-key.<KEY>` subprotocol; the server answers `chat`", async () => {
+    const { default: WebSocket } = await import("ws");
+    const room = uniqueName("room");
+    const alice = await join(room, "alice");
+    const { resumeKey } = await alice.nextOf("welcome");
+    const url = new URL(`/api/rooms/${room}/ws?user=alice`, base.href.replace(/^http/, "ws"));
+    const tab = new WebSocket(url, ["chat", `resume-key.${resumeKey}`]);
+    const welcome = new Promise<any>((resolve) =>
+      tab.once("message", (data) => resolve(JSON.parse(String(data)))),
+    );
+    await new Promise((resolve, reject) => tab.once("open", resolve).once("error", reject));
+    expect(tab.protocol).toBe("chat");
+    expect(await welcome).toMatchObject({ type: "welcome", you: "alice", resumeKey });
+    tab.close();
+  });
 });

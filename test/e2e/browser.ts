@@ -13,6 +13,8 @@ const ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  // A name that is not the loopback's, for pages that behave as on a deployed stack; nothing leaves the machine.
+  "--host-resolver-rules=MAP *.do-platform.example 127.0.0.1",
 ];
 
 export async function launchChromium(): Promise<Browser> {

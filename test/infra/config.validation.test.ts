@@ -58,6 +58,7 @@ describe("validateStackConfig", () => {
         webhookAllowedHosts: [],
         promotedFrom: undefined,
         allowBuildMismatch: false,
+        allowRejectedBuild: false,
       },
     });
   });

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
+import { liveClasses } from "../../infra/class-lifecycle.ts";
 import { type MockRun, type MockRunOptions, runProgramUnderMocks } from "../../scripts/lib/pulumi-mocks.ts";
+import * as manifest from "../../worker/manifest.ts";
 
 /** What a team sets once per stack with `pulumi config set` (never committed): stand-ins for the tests. */
 export const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -17,15 +19,34 @@ export const TYPES = {
   deployment: "cloudflare:index/workersDeployment:WorkersDeployment",
   customDomain: "cloudflare:index/workersCustomDomain:WorkersCustomDomain",
   stackReference: "pulumi:pulumi:StackReference",
+
+  nonVersionedDeploy: "pulumi-nodejs:dynamic/platform:NonVersionedDeploy",
 } as const;
 
-/** Runs `pulumi up -s <stack>` under mocks with the team's settings (adminToken set with --secret). */
+/** The version an existing stack serves in these tests, and the build it was uploaded with. */
+export const SERVING_VERSION = "v-serving";
+
+/**
+ * A stack that is already deployed with every live class of the manifest provisioned: the routine deploy, which
+ * goes through a WorkerVersion and a WorkersDeployment. A first deploy (`live: undefined`) creates the classes and
+ * takes the non-versioned path instead.
+ */
+export const deployedStack = {
+  classes: [...liveClasses(manifest).keys()],
+  deployments: [[{ versionId: SERVING_VERSION, percentage: 100 }]],
+} as const;
+
+/**
+ * Runs `pulumi up -s <stack>` under mocks with the team's settings (adminToken set with --secret), against an
+ * already deployed stack unless `live` says otherwise.
+ */
 export function deploy(
   stack: string,
   options: Omit<MockRunOptions, "stack" | "secretKeys"> = {},
 ): Promise<MockRun> {
   return runProgramUnderMocks({
     ...options,
+    live: "live" in options ? options.live : deployedStack,
     stack,
     config: { ...teamConfig, ...options.config },
     secretKeys: ["adminToken"],
@@ -45,3 +66,19 @@ export function onlyOf(run: MockRun, type: string) {
 
 /** The one WorkerVersion a run uploads: the bundle, bindings, compatibility, placement and `exports`. */
 export const versionOf = (run: MockRun) => onlyOf(run, TYPES.version);
+
+/** The non-versioned deploy a run registers (a first deploy, or one that changes the class lifecycle). */
+export const nonVersionedOf = (run: MockRun) => onlyOf(run, TYPES.nonVersionedDeploy);
+
+/**
+ * What a run uploads for the class lifecycle, whichever path it takes: the version's inputs, or the wrangler
+ * configuration of the non-versioned deploy. Either way `exports` is there and `migrations` is not.
+ */
+export function lifecycleUploadOf(run: MockRun): Record<string, unknown> {
+  if (resourcesOf(run, TYPES.version).length > 0) return versionOf(run).inputs;
+  return nonVersionedOf(run).inputs.config as Record<string, unknown>;
+}
+
+/** The StackReferences a run reads to check the promotion source (not the one to its own previous outputs). */
+export const promotionReferencesOf = (run: MockRun) =>
+  resourcesOf(run, TYPES.stackReference).filter((r) => r.name.endsWith("-promoted-from"));

@@ -3,7 +3,7 @@ import { planClasses } from "../../infra/class-lifecycle.ts";
 import { classesAtTag } from "../../infra/legacy-tags.ts";
 import * as manifest from "../../worker/manifest.ts";
 import { durableObjects, lastLegacyTag, legacyMigrations, tombstones } from "../../worker/manifest.ts";
-import { deploy, versionOf } from "./deploy-fixtures.ts";
+import { deploy, lifecycleUploadOf, nonVersionedOf } from "./deploy-fixtures.ts";
 
 const classes = Object.values(durableObjects)
   .map((d) => d.className)
@@ -13,17 +13,18 @@ const classes = Object.values(durableObjects)
 // last legacy tag, declaring every class the tags provisioned and sending no `migrations` (infra/legacy-tags.ts).
 describe.each(["staging", "prod"])("stack %s moving from tagged migrations to exports", (stack) => {
   it("a new script: exports create every class", async () => {
-    const run = await deploy(stack);
-    expect(versionOf(run).inputs).not.toHaveProperty("migrations");
+    const run = await deploy(stack, { live: undefined });
+    expect(lifecycleUploadOf(run)).not.toHaveProperty("migrations");
     expect(run.outputs.classLifecycle).toMatchObject({ starting: "new-script", created: classes });
   });
 
   it("a script at the last tag: converted in one upload, creating only classes added since", async () => {
     const provisioned = classesAtTag(legacyMigrations, lastLegacyTag());
     const run = await deploy(stack, { live: { migrationTag: lastLegacyTag() } });
-    const version = versionOf(run).inputs;
-    expect(version).not.toHaveProperty("migrations");
-    expect(Object.keys(version.exports as object).sort()).toEqual(
+    // Converting replaces the tagged history with exports: a lifecycle change, so one non-versioned deploy.
+    const upload = nonVersionedOf(run).inputs.config as Record<string, unknown>;
+    expect(upload).not.toHaveProperty("migrations");
+    expect(Object.keys(upload.exports as object).sort()).toEqual(
       [...classes, ...Object.keys(tombstones)].sort(),
     );
     // Planned against what the tags provisioned: classes added since are created, tombstones of tagged classes

@@ -1,5 +1,9 @@
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../infra/build.ts";
 import {
   classDeletionConsented,
   onlyStagingBuilds,
@@ -100,5 +104,106 @@ describe("the policy pack on the real prod program", () => {
     );
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/which staging never ran \(staging runs e{64}\)/);
+  });
+});
+
+describe("the policy pack on a first prod deploy (the non-versioned path)", () => {
+  let first: MockRun;
+  beforeAll(async () => {
+    first = await deploy("prod", { live: undefined });
+  });
+
+  it("judges the non-versioned deploy: accepted as registered, refused for another build or an unconsented deletion", async () => {
+    const upload = onlyOf(first, TYPES.nonVersionedDeploy);
+    for (const policy of platformPolicies) {
+      expect(await violations(policy, argsFor(upload, config))).toEqual([]);
+    }
+    expect(
+      await violations(onlyStagingBuilds, argsFor(upload, { ...config, stagingBuildId: "e".repeat(64) })),
+    ).toHaveLength(1);
+    const uploadConfig = upload.inputs.config as { exports: object };
+    const deleting = {
+      inputs: {
+        ...upload.inputs,
+        config: {
+          ...uploadConfig,
+          exports: { ...uploadConfig.exports, Legacy: { type: "durable-object", state: "deleted" } },
+        },
+      },
+    };
+    expect(await violations(classDeletionConsented, argsFor(upload, config, deleting))).toEqual([
+      "exports deletes the Durable Object class Legacy without allowClassDeletion consent.",
+    ]);
+  });
+
+  it("agrees with the program on stale tombstones: a deletion already applied needs no consent", async () => {
+    const version = onlyOf(prod, TYPES.version);
+    const exports = {
+      ...(version.inputs.exports as object),
+      Legacy: { type: "durable-object", state: "deleted" },
+    };
+    const deleting = { inputs: { ...version.inputs, exports } };
+    // Legacy is not among the classes prod has provisioned: the program plans no deletion (appliedTombstones).
+    const provisionedClasses = String(prod.outputs.classes);
+    expect(
+      await violations(classDeletionConsented, argsFor(version, { ...config, provisionedClasses }, deleting)),
+    ).toEqual([]);
+    expect(
+      await violations(
+        classDeletionConsented,
+        argsFor(version, { ...config, provisionedClasses: `${provisionedClasses},Legacy:sqlite` }, deleting),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it("lets prod redeploy the build it already serves (a secret rotation)", async () => {
+    const version = onlyOf(prod, TYPES.version);
+    const build = String(prod.outputs.buildId);
+    const moved = { ...config, stagingBuildId: "e".repeat(64), servingBuildId: build };
+    expect(await violations(onlyStagingBuilds, argsFor(version, moved))).toEqual([]);
+  });
+});
+
+describe("the policy pack as the Pulumi CLI starts it", () => {
+  it("loads under @pulumi/pulumi's policy-pack runner and serves (prints its gRPC port, keeps running)", async () => {
+    // The CLI runs `node <@pulumi/pulumi>/cmd/run-policy-pack <engine> <pack dir>` in the pack's directory; a
+    // healthy pack prints the port of its analyzer and waits for the engine. A pack that fails to load prints no
+    // port (its error goes to the engine) and exits or hangs.
+    const runner = path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack");
+    const child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], {
+      cwd: path.join(ROOT, "infra/policy"),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no port within 60 s; stderr: ${stderr}`)), 60_000);
+        child.stdout.on("data", (chunk) => {
+          stdout += chunk;
+          const found = /^(\d+)\s*$/m.exec(stdout)?.[1];
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        });
+        child.on("exit", (code) => {
+          clearTimeout(timer);
+          reject(new Error(`the runner exited (${code}) before serving; stderr: ${stderr}`));
+        });
+      });
+      expect(Number(port)).toBeGreaterThan(0);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill();
+    }
+  }, 90_000);
+
+  it("has the version @pulumi/policy requires in its package.json", async () => {
+    const pack = JSON.parse(await readFile(path.join(ROOT, "infra/policy/package.json"), "utf8"));
+    expect(pack.version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

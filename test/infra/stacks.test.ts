@@ -1,15 +1,25 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OUT_DIR, readBuildRecord } from "../../infra/build.ts";
+import { deployedRateLimits } from "../../infra/rate-limit-namespaces.ts";
 import {
   durableObjects,
   lastLegacyTag,
+  tombstones as manifestTombstones,
   runtimeDefaults,
   staticAssets,
-  tombstones,
 } from "../../worker/manifest.ts";
-import { ACCOUNT, deploy, onlyOf, resourcesOf, TYPES, versionOf, ZONE } from "./deploy-fixtures.ts";
+import {
+  ACCOUNT,
+  deploy,
+  onlyOf,
+  promotionReferencesOf,
+  resourcesOf,
+  SERVING_VERSION,
+  TYPES,
+  versionOf,
+  ZONE,
+} from "./deploy-fixtures.ts";
 
 /** The manifest's live classes as the `exports` map must declare them. */
 const liveExports = Object.fromEntries(
@@ -19,7 +29,7 @@ const liveExports = Object.fromEntries(
 );
 /** ... and its tombstones, whatever they are today (none, or a class deleted or renamed). */
 const tombstoneExports = Object.fromEntries(
-  Object.entries(tombstones).map(([name, t]) => [
+  Object.entries(manifestTombstones).map(([name, t]) => [
     name,
     expect.objectContaining({ type: "durable-object", state: t.state }),
   ]),
@@ -38,10 +48,13 @@ describe.each([
     const run = await deploy(stack);
     const version = versionOf(run);
     const bundle = await readFile(`${DEFAULT_OUT_DIR}/index.js`);
-    const sha256 = createHash("sha256").update(bundle).digest("hex");
-    // The build id covers the bundle and the assets (infra/build.ts buildIdOf); the module carries its own sha256.
+    // The build id covers the bundle and the assets (infra/build.ts buildIdOf).
     const buildId = (await readBuildRecord())?.buildId;
     expect(run.outputs.buildId).toBe(buildId);
+    // The module's contentSha256 is output-only upstream (the provider computes it): never sent.
+    expect(version.inputs.modules).toEqual([
+      expect.not.objectContaining({ contentSha256: expect.anything() }),
+    ]);
     expect(version.inputs).toMatchObject({
       accountId: ACCOUNT,
       workerId: `do-platform-${stack}-worker-id`,
@@ -51,11 +64,11 @@ describe.each([
           name: "index.js",
           contentType: "application/javascript+module",
           contentBase64: bundle.toString("base64"),
-          contentSha256: sha256,
         },
       ],
+      // Relative to infra/, the directory the CLI runs the program and its providers in (`main: infra/`).
       assets: {
-        directory: "dist/assets",
+        directory: "../dist/assets",
         config: { runWorkerFirst: true, htmlHandling: "none", notFoundHandling: "none" },
       },
       annotations: { workersTag: buildId, workersMessage: `build ${buildId} classes ${signature}` },
@@ -66,9 +79,7 @@ describe.each([
         name,
         className: d.className,
       })),
-      { type: "ratelimit", name: "PUBLIC_WRITES", namespaceId: "1001", simple: { limit: 120, period: 60 } },
-      { type: "ratelimit", name: "PUBLIC_READS", namespaceId: "1002", simple: { limit: 600, period: 60 } },
-      { type: "ratelimit", name: "ADMIN_ATTEMPTS", namespaceId: "1003", simple: { limit: 30, period: 60 } },
+      ...deployedRateLimits(`do-platform-${stack}`).map((limiter) => ({ type: "ratelimit", ...limiter })),
       { type: "version_metadata", name: "CF_VERSION_METADATA" },
       { type: "assets", name: staticAssets.binding },
       { type: "plain_text", name: "ENVIRONMENT", text: stack },
@@ -116,20 +127,20 @@ describe.each([
       buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
       scriptName: `do-platform-${stack}`,
       versionId: `do-platform-${stack}-version-id`,
-      // A first deploy: no version served before this one.
-      previousVersionId: null,
+      // The version that served before this deploy (its build unknown to these mocks).
+      previousVersionId: SERVING_VERSION,
       previousBuildId: null,
       classes: signature,
       migrationTag: lastLegacyTag(),
       classLifecycle: {
-        starting: "new-script",
-        created: Object.keys(liveExports),
+        starting: "exports",
+        created: [],
         deleted: [],
         renamed: [],
         transferred: [],
-        // A new script has none of the tombstoned classes: every tombstone is already applied there.
-        appliedTombstones: Object.keys(tombstones),
+        appliedTombstones: Object.keys(manifestTombstones),
       },
+      deployPath: "versioned",
       // Cloudflare reports the reconciliation after a real upload; the mocks upload nothing.
       exportsReconciliation: null,
       locationHint: hint,
@@ -231,21 +242,21 @@ describe("versions: the current one and the one before it", () => {
 describe("prod deploys only the build staging runs", () => {
   it("deploys when staging's buildId output is this build", async () => {
     const run = await deploy("prod");
-    const [reference] = resourcesOf(run, TYPES.stackReference);
+    const [reference] = promotionReferencesOf(run);
     expect(reference?.inputs).toMatchObject({ name: "organization/do-platform/staging" });
   });
 
   it("refuses another build, saying how to promote or override", async () => {
     const referencedStacks = { "organization/do-platform/staging": { buildId: "e".repeat(64) } };
     await expect(deploy("prod", { referencedStacks })).rejects.toThrow(
-      /Stack prod deploys only the build organization\/do-platform\/staging runs \(e{64}\), and this tree builds [0-9a-f]{64}\..*npm run promote.*allowBuildMismatch true -s prod/,
+      /Stack prod deploys only the build organization\/do-platform\/staging runs \(e{64}\), or the build it serves now \(none\), and this tree builds [0-9a-f]{64}\..*npm run promote.*allowBuildMismatch true -s prod/,
     );
   });
 
   it("deploys another build with allowBuildMismatch, and without reading staging at all", async () => {
     const referencedStacks = { "organization/do-platform/staging": { buildId: "e".repeat(64) } };
     const run = await deploy("prod", { referencedStacks, config: { allowBuildMismatch: true } });
-    expect(resourcesOf(run, TYPES.stackReference)).toEqual([]);
+    expect(promotionReferencesOf(run)).toEqual([]);
     expect(resourcesOf(run, TYPES.version)).toHaveLength(1);
   });
 
@@ -277,7 +288,7 @@ describe("prod deploys only the build staging runs", () => {
   });
 
   it("staging has no promotion source", async () => {
-    expect(resourcesOf(await deploy("staging"), TYPES.stackReference)).toEqual([]);
+    expect(promotionReferencesOf(await deploy("staging"))).toEqual([]);
   });
 });
 
@@ -295,7 +306,7 @@ describe("security settings reach the worker", () => {
     expect(bindings).toContainEqual({
       type: "ratelimit",
       name: "PUBLIC_WRITES",
-      namespaceId: "1001",
+      namespaceId: deployedRateLimits("do-platform-staging")[0]?.namespaceId,
       simple: { limit: 30, period: 10 },
     });
     expect(bindings).toContainEqual({ type: "plain_text", name: "RATE_LIMIT_PERIOD", text: "10" });

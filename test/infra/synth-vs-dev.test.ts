@@ -1,9 +1,12 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { assetsDirectoryOf, BUNDLE_FILE, DEFAULT_OUT_DIR, ROOT } from "../../infra/build.ts";
+import { assetsDirectoryOf, BUNDLE_FILE, DEFAULT_OUT_DIR } from "../../infra/build.ts";
+import { liveClasses } from "../../infra/class-lifecycle.ts";
 import { environmentForStack, localStackSettings } from "../../infra/stack-environment.ts";
 import { miniflareAssetBindings, miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
+import { programDirectory } from "../../scripts/lib/pulumi-mocks.ts";
 import { type SynthResult, synthesize } from "../../scripts/lib/synth.ts";
+import * as manifest from "../../worker/manifest.ts";
 import { staticAssets } from "../../worker/manifest.ts";
 import { TYPES } from "./deploy-fixtures.ts";
 
@@ -25,7 +28,8 @@ const scriptInputs = (synth: SynthResult) => {
 // the same Durable Objects (and storage), the same variables, the same secret names, the same runtime settings.
 describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s` agree", (stack) => {
   it("on bindings, rate limiters, variables, secrets, compatibility and declared storage", async () => {
-    const synth = await synthesize({ stack });
+    // The routine deploy (the classes already provisioned), which uploads a WorkerVersion.
+    const synth = await synthesize({ stack, live: { classes: [...liveClasses(manifest).keys()] } });
     const settings = localStackSettings(stack);
     if (!settings.ok) throw new Error(settings.problems.join("\n"));
     const local = miniflareWorkerOptions(
@@ -59,7 +63,8 @@ describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s
     // every request with no HTML handling or fallback, so every request reaches the worker, as it does locally
     // (where the binding is a read-only disk service: scripts/lib/miniflare-options.ts says why).
     const localDirectory = assetsDirectoryOf(path.join(DEFAULT_OUT_DIR, BUNDLE_FILE));
-    expect(path.resolve(ROOT, script.assets.directory)).toBe(localDirectory);
+    // The provider resolves the directory from its working directory, the program's (infra/).
+    expect(path.resolve(programDirectory(), script.assets.directory)).toBe(localDirectory);
     expect(script.bindings.filter((b) => b.type === "assets").map((b) => b.name)).toEqual([
       staticAssets.binding,
     ]);

@@ -137,6 +137,8 @@ describe("npm run rotate-token", () => {
         calls.push(`adminWorks ${url.href} ${token}`);
         return true;
       },
+      localBuild: async () => "b".repeat(64),
+      servedBuild: async () => "b".repeat(64),
       ...overrides,
     };
     return { ops, calls };
@@ -152,6 +154,7 @@ describe("npm run rotate-token", () => {
       () => "new-token",
     );
     expect(calls).toEqual([
+      "outputs staging",
       "setSecret staging adminToken new-token",
       "up staging",
       "outputs staging",
@@ -178,11 +181,23 @@ describe("npm run rotate-token", () => {
       () => {},
       () => "t",
     );
-    expect(calls).toEqual(["setSecret prod adminToken t"]);
+    expect(calls).toEqual(["outputs prod", "setSecret prod adminToken t"]);
     expect(result.ok).toBe(false);
     expect(result.followUps[0]).toBe(
       "Pulumi.prod.yaml holds the new token but prod still runs with the old one (it keeps working).",
     );
+  });
+
+  it("refuses, before changing anything, when this tree builds other code than the stack serves", async () => {
+    const { ops, calls } = recordingOps({ servedBuild: async () => "a".repeat(64) });
+    const lines: string[] = [];
+    const result = await rotateToken("prod", ops, (l) => lines.push(l));
+    expect(result.ok).toBe(false);
+    expect(calls).toEqual(["outputs prod"]);
+    expect(lines.join("\n")).toMatch(
+      /rotation refused: prod serves build a{64} and this tree builds b{64}; rotating deploys this tree, so it would change the code too\. Nothing was changed\./,
+    );
+    expect(result.followUps[0]).toMatch(/Check out the commit prod runs \(build aaaaaaaaaaaa/);
   });
 
   it("generates a fresh 256-bit token each time", async () => {
@@ -190,7 +205,7 @@ describe("npm run rotate-token", () => {
     for (let i = 0; i < 2; i++) {
       const { ops, calls } = recordingOps();
       await rotateToken("staging", ops, () => {});
-      seen.add(calls[0]!.split(" ")[3]!);
+      seen.add(calls[1]!.split(" ")[3]!);
     }
     expect([...seen].every((t) => /^[0-9a-f]{64}$/.test(t))).toBe(true);
     expect(seen.size).toBe(2);

@@ -185,19 +185,41 @@ class FakeCloudflare implements StackOps, VersionOps {
     this.state = { versionId: version.id, buildId: expectedBuildId, deployment: [...this.active] };
   }
 
-  async preview(stack: string, { expectedBuildId }: { expectedBuildId: string }) {
-    this.calls.push(`preview ${stack} ${expectedBuildId.slice(0, 8)}`);
+  async preview(
+    stack: string,
+    { expectedBuildId, holdTrafficOn }: { expectedBuildId: string; holdTrafficOn?: string },
+  ) {
+    this.calls.push(
+      `preview ${stack} ${expectedBuildId.slice(0, 8)}${holdTrafficOn ? ` hold ${this.label(holdTrafficOn)}` : ""}`,
+    );
   }
 
   async versions() {
     return this.list;
   }
 
+  /** Thrown by `deployment()` when set: Cloudflare failing to answer. */
+  readFailure: Error | undefined;
+  /** How many `deploy` calls fail before one succeeds (a revert that fails). */
+  failDeploys = 0;
+  readonly messages: string[] = [];
+
   async deployment() {
-    return this.active;
+    if (this.readFailure) throw this.readFailure;
+    return this.active.length ? { versions: this.active, message: this.messages.at(-1) ?? "" } : null;
   }
 
-  async deploy(stack: string, versions: readonly DeployedVersion[], _message: string) {
+  async rollback(stack: string, versionId: string, message: string) {
+    await this.deploy(stack, [{ versionId, percentage: 100 }], message);
+    return { secretsChanged: [] };
+  }
+
+  async deploy(stack: string, versions: readonly DeployedVersion[], message: string) {
+    if (this.failDeploys > 0) {
+      this.failDeploys--;
+      throw new Error("wrangler versions deploy failed: the API answered 503");
+    }
+    this.messages.push(message);
     this.calls.push(
       `deploy ${stack} ${versions.map((v) => `${this.label(v.versionId)}@${v.percentage}`).join(" ")}`,
     );
@@ -244,12 +266,14 @@ function deps(overrides: Partial<PromotionDeps> = {}): PromotionDeps {
     },
     // The real smoke checks; their job is set 100 ms ahead, not 1 s: a walk-through runs up to three of them, and
     // the job's own timing is smoke.test.ts's subject (19 s against 9 s for this file).
-    smoke: (_stack, url, expectBuildId, headers) =>
+    smoke: (_stack, url, expectBuildId, options = {}) =>
       runSmoke({
         url,
         expectBuildId,
         adminToken: TEST_ADMIN_TOKEN,
-        headers,
+        headers: options.headers,
+        // Each local server here stands for one version, with no version-metadata binding of its objects: the
+        // object check is the stand-in's subject (test/standin), so it is left out of this walk-through.
         timeoutMs: 10_000,
         jobDelayMs: 100,
       }),
@@ -438,8 +462,75 @@ describe("npm run promote, before prod changes", () => {
     await startProd();
     const outcome = await promote(options({ dryRun: true }), deps());
     expect(outcome).toMatchObject({ ok: true, deployed: false });
-    expect(cloudflare.calls).toEqual(["outputs staging", "gate", "outputs prod", `preview prod ${b8()}`]);
+    // The preview is the one step 3 would run: the upload with traffic held on the live version.
+    expect(cloudflare.calls).toEqual([
+      "outputs staging",
+      "gate",
+      "outputs prod",
+      `preview prod ${b8()} hold old`,
+    ]);
+    expect(lines.join("\n")).toMatch(
+      /\[3\/5\] preview of prod: upload build \S+ while \S+ keeps 100 %, then steps of 10, 50, 100 %/,
+    );
     expect(await prodBuild()).toBe(OLD_BUILD);
+  });
+
+  it("never takes a failure to read prod's deployment for a first deploy: it stops, and nothing changes", async () => {
+    await startProd();
+    cloudflare.readFailure = new Error("the API answered 503");
+    const outcome = await promote(options(), deps());
+    expect(outcome).toMatchObject({ ok: false, step: "read", targetChanged: false });
+    expect(outcome.ok || outcome.reason).toMatch(
+      /could not read prod's deployment from Cloudflare \(the API answered 503\); nothing was changed/,
+    );
+    expect(cloudflare.calls.filter((c) => /^(up|deploy)/.test(c))).toEqual([]);
+    expect(await prodBuild()).toBe(OLD_BUILD);
+  });
+});
+
+describe("npm run promote, when the revert itself fails", () => {
+  it("tries the revert again, and records the rejected build in the revert's deployment message", async () => {
+    await startProd();
+    cloudflare.crashAt = 10;
+    let failures = 1;
+    const flaky = {
+      ...cloudflare,
+      deployment: cloudflare.deployment.bind(cloudflare),
+      versions: cloudflare.versions.bind(cloudflare),
+      rollback: cloudflare.rollback.bind(cloudflare),
+      deploy: async (...args: Parameters<FakeCloudflare["deploy"]>) => {
+        if (args[1].length === 1 && failures-- > 0) throw new Error("wrangler versions deploy failed: 503");
+        return cloudflare.deploy(...args);
+      },
+    };
+    const outcome = await promote(options(), deps({ versions: flaky }));
+    expect(outcome).toMatchObject({ ok: false, step: "traffic-10", reverted: true });
+    expect(lines.join("\n")).toMatch(
+      /the revert failed \(wrangler versions deploy failed: 503\); trying again \(2 of 3\)/,
+    );
+    expect(cloudflare.messages.at(-1)).toMatch(
+      new RegExp(`^promotion reverted: rejected build ${inject("buildId")}: 10 % step failed`),
+    );
+    expect(await prodBuild()).toBe(OLD_BUILD);
+  });
+
+  it("after three failed reverts, prints the live split and the exact command that ends it", async () => {
+    await startProd();
+    cloudflare.crashAt = 10;
+    const failing = {
+      deployment: cloudflare.deployment.bind(cloudflare),
+      versions: cloudflare.versions.bind(cloudflare),
+      rollback: cloudflare.rollback.bind(cloudflare),
+      deploy: async (...args: Parameters<FakeCloudflare["deploy"]>) => {
+        if (args[1].length === 1) throw new Error("wrangler versions deploy failed: 503");
+        return cloudflare.deploy(...args);
+      },
+    };
+    const outcome = await promote(options(), deps({ versions: failing }));
+    expect(outcome).toMatchObject({ ok: false, step: "revert", targetChanged: true });
+    expect(outcome.ok || outcome.reason).toMatch(
+      /the revert of prod failed 3 times .* prod now serves \S+@90% \S+@10%\. End the split now: npm run rollback -- prod --to \S+/,
+    );
   });
 });
 

@@ -23,7 +23,11 @@ class Versions implements VersionOps {
     return this.list;
   }
   async deployment() {
-    return this.active;
+    return { versions: this.active, message: "" };
+  }
+  async rollback(stack: string, versionId: string, message: string) {
+    await this.deploy(stack, [{ versionId, percentage: 100 }], message);
+    return { secretsChanged: [] };
   }
   async deploy(stack: string, versions: readonly DeployedVersion[], message: string) {
     this.calls.push(
@@ -97,10 +101,25 @@ describe("npm run rollback", () => {
     const outcome = await rollback({ stack: "prod" }, deps(versions));
     expect(outcome.ok).toBe(false);
     expect(outcome.ok || outcome.reason).toMatch(
-      /v2 \(build 2{64}\) predates a Durable Object class change of the live version v3: .*v3 has Tally:sqlite which v2 has not.*Fix forward instead.*npm run promote/,
+      /v2 \(build 2{64}\) predates a Durable Object class change: .*v3 has Tally:sqlite which v2 has not.*Fix forward instead.*npm run promote/,
     );
     expect(versions.calls).toEqual([]);
     expect((await healthOf()).buildId).toBe(build(3));
+  });
+
+  it("refuses when a class change was applied in between, even if the live version declares the target's classes again", async () => {
+    // v2 created Tally; v3 deleted it again. v3 and v1 declare the same classes, but Cloudflare applied both changes.
+    const list: VersionInfo[] = [
+      { id: "v3", createdOn: "2026-11-03T00:00:00Z", buildId: build(3), classes: CLASSES },
+      { id: "v2", createdOn: "2026-11-02T00:00:00Z", buildId: build(2), classes: `${CLASSES},Tally:sqlite` },
+      { id: "v1", createdOn: "2026-11-01T00:00:00Z", buildId: build(1), classes: CLASSES },
+    ];
+    const versions = new Versions(prod, list);
+    const outcome = await rollback({ stack: "prod", to: "v1" }, deps(versions));
+    expect(outcome.ok || outcome.reason).toMatch(
+      /v1 .* predates a Durable Object class change: v2, uploaded in between/,
+    );
+    expect(versions.calls).toEqual([]);
   });
 
   it("refuses a version or build it does not know, listing the versions", async () => {

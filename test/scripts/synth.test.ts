@@ -8,6 +8,7 @@ import { durableObjects, lastLegacyTag, tombstones } from "../../worker/manifest
 import { probeScripts, runScript, type ScriptRun } from "../support/script-process.ts";
 
 const WORKER_VERSION = "cloudflare:index/workerVersion:WorkerVersion";
+const NON_VERSIONED_DEPLOY = "pulumi-nodejs:dynamic/platform:NonVersionedDeploy";
 const classes = Object.values(durableObjects)
   .map((d) => d.className)
   .sort();
@@ -58,12 +59,14 @@ describe.each([
       url: `https://do-platform-${stack}.synth-placeholder.workers.dev`,
       buildId: expect.stringMatching(/^[0-9a-f]{64}$/),
       scriptName: `do-platform-${stack}`,
-      versionId: `do-platform-${stack}-version-id`,
+      versionId: `do-platform-${stack}-deploy-version-id`,
       previousVersionId: null,
       previousBuildId: null,
       classes: expect.stringContaining(":sqlite"),
       migrationTag: lastLegacyTag(),
       classLifecycle: expect.objectContaining({ starting: "new-script", created: classes }),
+      // A new stack creates its classes: one non-versioned wrangler deploy, no WorkerVersion.
+      deployPath: "non-versioned",
       exportsReconciliation: null,
       locationHint: hint,
     });
@@ -73,35 +76,32 @@ describe.each([
     );
     expect(result.classes.plan).toEqual(result.outputs.classLifecycle);
 
-    const script = result.resources.find((r: { type: string }) => r.type === WORKER_VERSION);
-    expect(script).toMatchObject({
-      name: `do-platform-${stack}-version`,
+    expect(result.resources.find((r: { type: string }) => r.type === WORKER_VERSION)).toBeUndefined();
+    const upload = result.resources.find((r: { type: string }) => r.type === NON_VERSIONED_DEPLOY);
+    expect(upload).toMatchObject({
+      name: `do-platform-${stack}-deploy`,
       protect: false,
       retainOnDelete: true,
-      secretInputs: ["bindings"],
     });
-    expect(script.inputs).not.toHaveProperty("migrations");
+    expect(upload.secretInputs).toEqual(expect.arrayContaining(["secrets", "secretsDigest"]));
+    expect(upload.inputs.config).not.toHaveProperty("migrations");
     const worker = result.resources.find(
       (r: { type: string }) => r.type === "cloudflare:index/worker:Worker",
     );
     expect(worker.protect).toBe(protect);
-    expect(script.inputs.bindings).toContainEqual({
-      type: "plain_text",
-      name: "DO_LOCATION_HINT",
-      text: hint,
-    });
-    expect(script.inputs.bindings).toContainEqual({
-      type: "secret_text",
-      name: "ADMIN_TOKEN",
-      text: REDACTED,
-    });
-    // The module carries the bundle's sha256; the build id (the version's tag) covers it and the static assets.
+    expect(upload.inputs.config.vars).toMatchObject({ DO_LOCATION_HINT: hint });
+    expect(upload.inputs.secrets).toEqual({ ADMIN_TOKEN: REDACTED });
+    // wrangler uploads the bytes the build wrote (no_bundle); the build id (the version's tag) covers them and the
+    // static assets.
     const record = await readBuildRecord();
-    expect(script.inputs.modules[0].contentSha256).toBe(record?.bundleSha256);
-    expect(script.inputs.annotations.workersTag).toBe(result.outputs.buildId);
+    expect(upload.inputs.bundleSha256).toBe(record?.bundleSha256);
+    expect(upload.inputs.tag).toBe(result.outputs.buildId);
     expect(result.outputs.buildId).toBe(record?.buildId);
-    expect(script.inputs.assets.directory).toBe("dist/assets");
-    expect(script.inputs.modules[0].contentBase64).toMatch(/^\[\d+ bytes, sha256 [0-9a-f]{64}\]$/);
+    expect(upload.inputs.config).toMatchObject({
+      main: "dist/index.js",
+      no_bundle: true,
+      assets: { directory: "dist/assets" },
+    });
     for (const resource of result.resources) {
       expect(Object.keys(resource).sort()).toEqual([
         "inputs",
@@ -149,9 +149,10 @@ describe("synth with --live-tag and --config", () => {
     });
     expect(result.classes.live).toEqual({ migrationTag: lastLegacyTag() });
     expect(result.classes.plan).toMatchObject({ starting: "convert-from-tags", deleted: [] });
-    const script = result.resources.find((r) => r.type === WORKER_VERSION);
-    expect(script?.inputs).not.toHaveProperty("migrations");
-    expect(script?.inputs.accountId).toBe("0123456789abcdef0123456789abcdef");
+    // Converting replaces the tagged history with exports, a class-lifecycle change: one non-versioned deploy.
+    const upload = result.resources.find((r) => r.type === NON_VERSIONED_DEPLOY);
+    expect(upload?.inputs.config).not.toHaveProperty("migrations");
+    expect(upload?.inputs.accountId).toBe("0123456789abcdef0123456789abcdef");
     expect(result.placeholders.map((p) => p.key)).not.toContain("accountId");
   });
 });

@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { createApp } from "../../worker/app.ts";
 import { CHAT_LIMITS, IDLE_CLOSE_CODE, PING_FRAME } from "../../worker/chat/protocol.ts";
 import type { ChatRoom, Connection } from "../../worker/objects/chat-room.ts";
 import { closeAll, connect, type TestSocket, upgrade } from "./support/chat-client.ts";
@@ -154,5 +155,89 @@ describe("GET /api/rooms/:name/members", () => {
     const res = await SELF.fetch("https://platform.test/api/rooms/lobby/members?cursor=a%20b");
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_cursor");
+  });
+});
+
+describe("posting over HTTP in the name of someone present", () => {
+  const post = (room: string, body: unknown, headers: Record<string, string> = {}) =>
+    SELF.fetch(`https://platform.test/api/rooms/${room}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it("is 409 name_taken without her resume key, and posts with it (in the body or a Resume-Key header)", async () => {
+    const room = crypto.randomUUID();
+    const alice = await connect(room, "alice");
+    const { resumeKey } = await welcomeOf(alice);
+    const spoofed = await post(room, { user: "alice", text: "I am alice, trust me" });
+    expect(spoofed.status).toBe(409);
+    expect(await spoofed.json()).toEqual({ error: { code: "name_taken", message: expect.any(String) } });
+    const wrong = await post(room, {
+      user: "alice",
+      text: "still not",
+      resumeKey: "x".repeat(resumeKey.length),
+    });
+    expect(wrong.status).toBe(409);
+    expect(await roomStub(room).history()).toEqual([]);
+
+    expect((await post(room, { user: "alice", text: "from curl", resumeKey })).status).toBe(201);
+    expect((await post(room, { user: "alice", text: "by header" }, { "Resume-Key": resumeKey })).status).toBe(
+      201,
+    );
+    expect(await alice.nextChat()).toMatchObject({ type: "message", user: "alice", text: "from curl" });
+    expect(await alice.nextChat()).toMatchObject({ type: "message", user: "alice", text: "by header" });
+    // Someone not present is free to post under any name, as before.
+    expect((await post(room, { user: "bob", text: "hello" })).status).toBe(201);
+  });
+});
+
+describe("the resume key in a subprotocol (out of the URL)", () => {
+  it("admits a second socket with `resume-key.<KEY>` and answers the `chat` subprotocol", async () => {
+    const room = crypto.randomUUID();
+    const alice = await connect(room, "alice");
+    const { resumeKey } = await welcomeOf(alice);
+    const refused = await upgrade(room, "alice", { protocols: ["chat", "resume-key.wrong"] });
+    expect(refused.status).toBe(409);
+    const res = await upgrade(room, "alice", { protocols: ["chat", `resume-key.${resumeKey}`] });
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBe("chat");
+    res.webSocket!.accept();
+    res.webSocket!.close(1000, "done");
+  });
+
+  it("refuses permessage-deflate: the 101 carries an empty Sec-WebSocket-Extensions", async () => {
+    // The worker's own Response (over the wire the runtime drops the empty header once it has acted on it).
+    const res = await createApp().request(
+      `/api/rooms/${crypto.randomUUID()}/ws?user=carol`,
+      {
+        headers: {
+          Upgrade: "websocket",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "Sec-WebSocket-Version": "13",
+          "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
+        },
+      },
+      env,
+    );
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-extensions")).toBe("");
+    res.webSocket!.accept();
+    res.webSocket!.close(1000, "done");
+  });
+});
+
+describe("one client key for every limit", () => {
+  it("counts every address of one IPv6 /64 as one client in the per-room socket cap", async () => {
+    const room = crypto.randomUUID();
+    for (let i = 0; i < CHAT_LIMITS.socketsPerClient; i++)
+      await connect(room, `v6-${i}`, { client: `2001:db8:7:7::${(i + 1).toString(16)}` });
+    const refused = await upgrade(room, "one-more", { client: "2001:db8:7:7:ffff::1" });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("too_many_sockets");
+    // Another /64 is another client.
+    expect(await welcomeOf(await connect(room, "neighbour", { client: "2001:db8:7:8::1" }))).toMatchObject({
+      you: "neighbour",
+    });
   });
 });

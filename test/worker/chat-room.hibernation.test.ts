@@ -136,3 +136,27 @@ it("rebuilds its connection registry when woken with many sockets, and broadcast
     count: SOCKETS - 1,
   });
 }, 40_000);
+
+it("announces a departure that wakes the room from hibernation", async () => {
+  const room = crypto.randomUUID();
+  const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(room));
+  const alice = await connect(room, "alice", { client: "10.9.0.1" });
+  const bob = await connect(room, "bob", { client: "10.9.0.2" });
+  while (!(await bob.nextOf("presence")).joined.includes("bob"));
+  while (!(await alice.nextOf("presence")).joined.includes("bob"));
+  const mark = Symbol("instance before eviction");
+  await runInDurableObject(stub, (instance: ChatRoom) => {
+    (instance as unknown as Record<symbol, boolean>)[mark] = true;
+  });
+  await evictDurableObject(stub, { webSockets: "hibernate" });
+
+  // alice's clean close is the event that wakes the room.
+  alice.ws.close(1000, "bye");
+  expect(await bob.nextOf("presence")).toEqual({ type: "presence", joined: [], left: ["alice"], count: 1 });
+  const woken = await runInDurableObject(stub, (instance: ChatRoom) => ({
+    sameInstance: (instance as unknown as Record<symbol, boolean>)[mark] === true,
+    members: instance.members(),
+  }));
+  expect(woken.sameInstance, "the room was not evicted; nothing was proven").toBe(false);
+  expect(woken.members).toEqual({ count: 1, members: ["bob"], next: null });
+});

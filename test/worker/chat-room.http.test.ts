@@ -1,4 +1,4 @@
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { CHAT_LIMITS } from "../../worker/chat/protocol.ts";
 import type { ChatRoom } from "../../worker/objects/chat-room.ts";
@@ -187,5 +187,40 @@ describe("GET /api/rooms/:name/ws", () => {
     const res = await call("/api/rooms/lobby/messages", { method: "DELETE" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET, HEAD, POST");
+  });
+});
+
+describe("a room nobody uses forgets its history", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  it(`deletes its storage ${CHAT_LIMITS.historyExpiryMs / DAY} days after the last message when no socket is open`, async () => {
+    const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(crypto.randomUUID()));
+    expect((await stub.post("ann", "remember me")).ok).toBe(true);
+    // The alarm is armed by the post; while the last message is recent it only moves to its expiry.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const at = await runInDurableObject(
+      stub,
+      (_i, state) => state.storage.sql.exec<{ at: number }>("SELECT at FROM messages").one().at,
+    );
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(
+      at + CHAT_LIMITS.historyExpiryMs,
+    );
+    expect(await stub.history()).toHaveLength(1);
+    // A month and a day later (the message's time moved back instead of waiting).
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE messages SET at = ?", Date.now() - CHAT_LIMITS.historyExpiryMs - DAY);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.history()).toEqual([]);
+    const tables = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .filter((t) => !t.name.startsWith("_cf") && t.name !== "sqlite_sequence"),
+    );
+    expect(tables).toEqual([]);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+    // The next post starts the room afresh.
+    expect((await stub.post("ann", "hello again")).ok).toBe(true);
+    expect(await stub.history()).toMatchObject([{ text: "hello again" }]);
   });
 });

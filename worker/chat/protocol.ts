@@ -13,6 +13,11 @@ export const CHAT_LIMITS = {
   rateWindowMs: 10_000,
   /** Messages a room keeps; older ones are deleted as new ones arrive. */
   historyKept: 1000,
+  /**
+   * A room with no socket open and no message for this long deletes its storage (its history), so names used once
+   * do not keep storage for ever. The next socket or post starts it afresh.
+   */
+  historyExpiryMs: 30 * 24 * 60 * 60 * 1000,
   /** Messages a `welcome` frame carries: at most this many, and at most `welcomeHistoryBytes` of their JSON. */
   welcomeHistory: 50,
   welcomeHistoryBytes: 32 * 1024,
@@ -22,8 +27,21 @@ export const CHAT_LIMITS = {
   responseBytes: 256 * 1024,
   /** Open sockets per room; the next upgrade is refused with 503. */
   maxSockets: 1000,
-  /** Open sockets per client (`CF-Connecting-IP`) per room; the next upgrade is refused with 429. */
+  /**
+   * Open sockets per client per room; the next upgrade is refused with 429. A client is its address as the worker
+   * keys every limit (clientKey: `CF-Connecting-IP`, an IPv6 client's /64).
+   */
   socketsPerClient: 20,
+  /** Open sockets per client across all rooms; the next upgrade is refused with 429 `too_many_sockets`. */
+  socketsPerClientTotal: 100,
+  /**
+   * Largest text frame, in UTF-16 code units as the room receives it: a `message` frame with a text of
+   * `maxTextBytes` written with every character escaped (`\u0041`, six characters a byte) in its JSON envelope.
+   * Anything longer cannot be valid and closes the socket (1009) before it is parsed.
+   */
+  maxFrameChars: 6 * 4096 + 1024,
+  /** Refused frames (bad JSON, unknown type, bad text, binary) a socket may send per `rateWindowMs`; one more closes it (1008). */
+  badFramesPerWindow: 5,
   /**
    * A socket that sent nothing for this long (no frame, no heartbeat) is closed with `IDLE_CLOSE_CODE`. The room
    * checks with an alarm at this interval while it has sockets, so it still hibernates in between.
@@ -37,6 +55,28 @@ export const CHAT_LIMITS = {
 
 /** Close code of a socket the room closed for silence (4000-4999 is the application's range; 408 as in HTTP). */
 export const IDLE_CLOSE_CODE = 4408;
+/** RFC 6455 close codes: a frame too big to process, and a peer that keeps breaking the protocol. */
+export const TOO_BIG_CLOSE_CODE = 1009;
+export const POLICY_CLOSE_CODE = 1008;
+
+/**
+ * The WebSocket subprotocol of the chat. A client may offer it with a second one, `resume-key.<KEY>`, that carries
+ * the resume key of its welcome (so the key need not travel in the URL, where request logs keep it); the server
+ * answers with `chat` only. `?resumeKey=` in the URL still works.
+ */
+export const CHAT_SUBPROTOCOL = "chat";
+export const RESUME_KEY_SUBPROTOCOL_PREFIX = "resume-key.";
+
+/**
+ * What the worker hands the room with an upgrade, in headers it sets itself (a client's own headers of these names
+ * never reach the room): the client key every limit uses, the resume key presented (from the subprotocol or the
+ * URL), and whether the client offered the chat subprotocol.
+ */
+export const HANDOFF_HEADERS = {
+  client: "x-chat-client",
+  resumeKey: "x-chat-resume-key",
+  subprotocol: "x-chat-subprotocol",
+} as const;
 
 /** User names: 1-32 characters of `A-Z a-z 0-9 _ - .` (plain ASCII, so no look-alike or markup tricks). */
 export const USER_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -108,8 +148,32 @@ export const byteLength = (text: string): number => utf8.encode(text).byteLength
  */
 const INVISIBLE_ONLY = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Cs}\p{Z}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 
+/** A UTF-16 code unit that is half of no pair: a lone surrogate, which no UTF-8 text can carry. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether a string is well-formed Unicode (no lone surrogates), so that it is stored and sent back as given. */
+export const isWellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
+
+/**
+ * The refusal of text that is not well-formed Unicode. Such text is refused, never repaired: a lone surrogate
+ * would be stored as U+FFFD (three UTF-8 bytes for what was measured as one escape), so the text read back would
+ * not be the text sent, and could be three times the size limit.
+ */
+export const ILL_FORMED_TEXT: Refusal = {
+  code: "invalid_unicode",
+  message: "Text must be well-formed Unicode: it holds a lone surrogate (half of a UTF-16 pair).",
+};
+
+/**
+ * What a text frame carries when the client sent bytes that are not UTF-8: the runtime decodes frames before the
+ * room sees them and puts U+FFFD where the bytes were invalid, so a frame with U+FFFD is refused as invalid UTF-8
+ * (the room cannot tell a U+FFFD the client meant from one the runtime put in).
+ */
+const REPLACEMENT_CHARACTER = "\uFFFD";
+
 /** The text rule of the frame protocol and of `POST .../messages`; undefined when the text is acceptable. */
 export function checkText(text: string): Refusal | undefined {
+  if (!isWellFormed(text)) return ILL_FORMED_TEXT;
   if (INVISIBLE_ONLY.test(text)) {
     return { code: "empty_text", message: "A message needs some visible text." };
   }
@@ -133,6 +197,14 @@ export type ClientFrame = v.InferOutput<typeof messageFrame> | v.InferOutput<typ
 export function parseClientFrame(
   raw: string,
 ): { readonly ok: true; readonly frame: ClientFrame } | ({ readonly ok: false } & Refusal) {
+  if (raw.includes(REPLACEMENT_CHARACTER)) {
+    return {
+      ok: false,
+      code: "invalid_utf8",
+      message:
+        "A text frame must be valid UTF-8 (frames holding U+FFFD, the mark of invalid bytes, are refused).",
+    };
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw);

@@ -8,12 +8,14 @@ export interface Connection {
   readonly connectionId: string;
   /** Epoch milliseconds of the upgrade. */
   readonly joinedAt: number;
-  /** Who opened it (`CF-Connecting-IP`), for the per-client socket cap. */
+  /** Who opened it (the worker's client key: the address, an IPv6 client's /64), for the per-client caps. */
   readonly client: string;
   /** The key a second socket under the same name must present; shared by all sockets of one name. */
   readonly resumeKey: string;
   /** Epoch milliseconds of the last frame the client sent (heartbeats answered by the runtime not included). */
   readonly lastSeenAt: number;
+  /** Set once the room has counted the socket's departure (it closed it itself, or saw it close). */
+  readonly departed?: true;
 }
 
 /**
@@ -32,6 +34,7 @@ export function readConnection(value: unknown): Connection | undefined {
     client: typeof c.client === "string" ? c.client : "unknown-client",
     resumeKey: typeof c.resumeKey === "string" ? c.resumeKey : "",
     lastSeenAt: typeof c.lastSeenAt === "number" ? c.lastSeenAt : c.joinedAt,
+    ...(c.departed === true ? { departed: true as const } : {}),
   };
 }
 
@@ -54,7 +57,7 @@ export class ConnectionRegistry {
     const registry = new ConnectionRegistry();
     for (const ws of sockets) {
       const c = readConnection(ws.deserializeAttachment());
-      if (c && ws.readyState === WebSocket.OPEN) registry.add(ws, c);
+      if (c && !c.departed && ws.readyState === WebSocket.OPEN) registry.add(ws, c);
     }
     return registry;
   }

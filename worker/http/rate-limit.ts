@@ -43,7 +43,14 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
 export const manifestPeriod = (binding: LimiterName) => () => rateLimits[binding].period;
 
 /**
- * Public reads (every GET/HEAD under /api/ that is not a WebSocket upgrade; upgrades spend a write instead) are
+ * The WebSocket upgrade route, which spends a write (`publicWrite`) for every request it gets, upgrade or not:
+ * the read limit leaves it alone so that it is charged once. No other request is exempt, whatever its headers (an
+ * `Upgrade: websocket` header on a read used to skip the read limit everywhere).
+ */
+const UPGRADE_ROUTE = /^\/api\/rooms\/[^/]+\/ws$/;
+
+/**
+ * Public reads (every GET/HEAD under /api/ but the WebSocket upgrade route, which spends a write instead) are
  * limited per client too, more generously than writes: a read is cheap, but unbounded reads are unbounded work.
  */
 export function rateLimitPublicReads(): MiddlewareHandler<AppEnv> {
@@ -54,7 +61,7 @@ export function rateLimitPublicReads(): MiddlewareHandler<AppEnv> {
   };
   return async function publicReadRateLimit(c, next) {
     const isRead = c.req.method === "GET" || c.req.method === "HEAD";
-    if (isRead && c.req.header("upgrade")?.toLowerCase() !== "websocket") await spendRateLimit(c, options);
+    if (isRead && !UPGRADE_ROUTE.test(c.req.path)) await spendRateLimit(c, options);
     await next();
   };
 }

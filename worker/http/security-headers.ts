@@ -51,7 +51,7 @@ export function corsPolicy(): MiddlewareHandler<AppEnv> {
         : cors({
             origin: (origin) => (allowed.includes(origin) ? origin : null),
             allowMethods: ["GET", "POST", "DELETE"],
-            allowHeaders: ["Content-Type", "Authorization"],
+            allowHeaders: ["Content-Type", "Authorization", "Resume-Key"],
             maxAge: 600,
           });
     cached = { raw, middleware };
@@ -60,5 +60,25 @@ export function corsPolicy(): MiddlewareHandler<AppEnv> {
   return async function corsFromEnvironment(c, next) {
     const middleware = forOrigins(c.env.CORS_ALLOWED_ORIGINS ?? "");
     return middleware ? middleware(c, next) : next();
+  };
+}
+
+/**
+ * `Cache-Control: no-store` on every API answer, errors included: job lists, chat histories and counts are live and
+ * may be private to an operator, and no shared cache or browser should keep or replay them. (A 101 handshake
+ * carries a socket and no cacheable body; its headers cannot be changed.)
+ */
+export function noStore(): MiddlewareHandler<AppEnv> {
+  return async function apiNoStore(c, next) {
+    await next();
+    if (c.res.status === 101) return;
+    if (c.res.headers.get("Cache-Control") === "no-store") return;
+    try {
+      c.res.headers.set("Cache-Control", "no-store");
+    } catch {
+      // A response from a Durable Object has immutable headers: copy it first.
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set("Cache-Control", "no-store");
+    }
   };
 }

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { ApiError } from "./errors.ts";
-import { JSON_CONTENT_TYPE, unsupportedMediaType } from "./json-only.ts";
+import { isJsonContentType, unsupportedMediaType } from "./json-only.ts";
 
 /**
  * valibot's object and variant schemas take an array for an object (`[]` would pass as `{}`): this one refuses it
@@ -174,7 +174,7 @@ export async function jsonBody<S extends v.GenericSchema>(
     throw new ApiError(400, "missing_body", "This route needs a JSON body.");
   }
   const contentType = c.req.header("content-type") ?? "";
-  if (!JSON_CONTENT_TYPE.test(contentType)) throw unsupportedMediaType(contentType);
+  if (!isJsonContentType(contentType)) throw unsupportedMediaType(contentType);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -188,7 +188,42 @@ export async function jsonBody<S extends v.GenericSchema>(
       `The body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.`,
     );
   }
+  const illFormed = illFormedStringPath(value);
+  if (illFormed !== undefined) {
+    throw new ApiError(
+      400,
+      "invalid_unicode",
+      `Strings must be well-formed Unicode: ${illFormed || "the body"} holds a lone surrogate (half of a UTF-16 pair).`,
+    );
+  }
   return parseWith(schema, value);
+}
+
+/** A UTF-16 code unit that is half of no pair (see worker/chat/protocol.ts `isWellFormed`). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The path (`action.body.note`, "" for the body itself) of the first string or key in a JSON value that is not
+ * well-formed Unicode, or undefined when every one is. Every string the API stores comes through a JSON body, and
+ * a lone surrogate is stored as U+FFFD: refused, so what is read back is what was sent. Iterative (depth is
+ * bounded before this runs).
+ */
+export function illFormedStringPath(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, ""]];
+  while (stack.length > 0) {
+    const [item, path] = stack.pop()!;
+    if (typeof item === "string") {
+      if (LONE_SURROGATE.test(item)) return path;
+      continue;
+    }
+    if (item === null || typeof item !== "object") continue;
+    for (const [key, child] of Object.entries(item)) {
+      const at = path ? `${path}.${key}` : key;
+      if (LONE_SURROGATE.test(key)) return at;
+      stack.push([child, at]);
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -197,14 +232,21 @@ export async function jsonBody<S extends v.GenericSchema>(
  * boundary's "unhandled error" with a stack (20 aborted bodies were 260 log lines). The body limit's own 413 passes through.
  */
 async function readBody(c: Context): Promise<string> {
+  let bytes: ArrayBuffer;
   try {
-    return await c.req.text();
+    bytes = await c.req.arrayBuffer();
   } catch (error) {
     if (error instanceof HTTPException || error instanceof ApiError) throw error;
     console.warn(
       `request body aborted: ${c.req.method} ${c.req.path}: ${String((error as Error)?.message ?? error)}`,
     );
     throw new ApiError(400, "body_aborted", "The request body ended before it was complete.");
+  }
+  try {
+    // Fatal: bytes that are not UTF-8 are refused, never replaced by U+FFFD and stored as something else.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_json", "The body is not valid UTF-8 JSON.");
   }
 }
 

@@ -3,21 +3,26 @@ import { PresenceBatcher } from "../chat/presence.ts";
 import {
   byteLength,
   CHAT_LIMITS,
+  CHAT_SUBPROTOCOL,
   type ChatMessage,
   checkText,
+  HANDOFF_HEADERS,
   IDLE_CLOSE_CODE,
   isUserName,
   PING_FRAME,
+  POLICY_CLOSE_CODE,
   PONG_FRAME,
   parseClientFrame,
   type Refusal,
   type ServerFrame,
+  TOO_BIG_CLOSE_CODE,
   USER_RULE,
 } from "../chat/protocol.ts";
 import { SlidingWindowLimiter } from "../chat/rate-limiter.ts";
 import { type Connection, ConnectionRegistry, readConnection } from "../chat/registry.ts";
 import type { Env } from "../env.ts";
 import { errorBody } from "../http/errors.ts";
+import { clientSocketsOf } from "./client-sockets.ts";
 import { tableExists } from "./sql.ts";
 
 export type { Connection } from "../chat/registry.ts";
@@ -73,6 +78,11 @@ const LAST_SEEN_PRECISION_MS = 1_000;
  */
 export class ChatRoom extends DurableObject<Env> {
   private readonly limiter = new SlidingWindowLimiter(CHAT_LIMITS.rateMessages, CHAT_LIMITS.rateWindowMs);
+  /** Refused frames per connection: a socket that keeps sending them is closed (see `refuseFrame`). */
+  private readonly badFrames = new SlidingWindowLimiter(
+    CHAT_LIMITS.badFramesPerWindow,
+    CHAT_LIMITS.rateWindowMs,
+  );
   private registryCache: ConnectionRegistry | undefined;
   private schemaReady = false;
   private idleCheckArmed = false;
@@ -107,38 +117,41 @@ export class ChatRoom extends DurableObject<Env> {
       return refuse(400, "invalid_user", `Join with ?user=NAME, where NAME is ${USER_RULE}.`);
     }
     const registry = this.registry;
+    // The worker's client key (the one every limit uses: an IPv6 client is its /64), set by the worker itself.
+    const client = request.headers.get(HANDOFF_HEADERS.client) ?? "unknown-client";
+    const presented = request.headers.get(HANDOFF_HEADERS.resumeKey) ?? "";
     // A full room first lets go of sockets that went silent, so idle squatters cannot keep others out.
     if (registry.socketCount >= CHAT_LIMITS.maxSockets) this.closeIdle();
-    if (registry.socketCount >= CHAT_LIMITS.maxSockets) {
-      return refuse(
-        503,
-        "room_full",
-        `This room already has ${CHAT_LIMITS.maxSockets} connections; try again later.`,
-      );
-    }
-    // The worker passes on Cloudflare's CF-Connecting-IP (set by the edge, not by the client).
-    const client = request.headers.get("cf-connecting-ip") ?? "unknown-client";
-    if (registry.socketsOf(client) >= CHAT_LIMITS.socketsPerClient) {
+    const refused = this.admissionRefusal(user, client, presented);
+    if (refused) return refused;
+
+    // Then the client's sockets across rooms (a refused socket above was never counted there).
+    const connectionId = crypto.randomUUID();
+    const admission = await clientSocketsOf(this.env, client)
+      .admit(client, this.ctx.id.toString(), connectionId)
+      .catch((error: unknown) => {
+        // The bound across rooms must not take chat down with it: admit, and say so in the log.
+        console.warn(`chat: per-client socket count unavailable, admitting: ${String(error)}`);
+        return { ok: true } as const;
+      });
+    if (!admission.ok) {
       return refuse(
         429,
         "too_many_sockets",
-        `One client may hold at most ${CHAT_LIMITS.socketsPerClient} sockets in a room; close one first.`,
+        `One client may hold at most ${CHAT_LIMITS.socketsPerClientTotal} sockets across all rooms; close one first.`,
       );
     }
-    // No silent impersonation: a name in use takes a second socket only with the key its first welcome gave.
+    // Other events ran while the count answered: the room may have filled, or the name been taken, meanwhile.
+    const refusedNow = this.admissionRefusal(user, client, presented);
+    if (refusedNow) {
+      this.releaseSocket(client, connectionId);
+      return refusedNow;
+    }
     const presentKey = registry.resumeKeyOf(user);
-    if (presentKey !== undefined && !sameKey(url.searchParams.get("resumeKey") ?? "", presentKey)) {
-      return refuse(
-        409,
-        "name_taken",
-        `Someone named ${user} is in this room. Pick another name, or join with ?resumeKey= from your own welcome.`,
-      );
-    }
-
     const now = Date.now();
     const self: Connection = {
       user,
-      connectionId: crypto.randomUUID(),
+      connectionId,
       joinedAt: now,
       client,
       resumeKey: presentKey ?? newKey(),
@@ -159,7 +172,14 @@ export class ChatRoom extends DurableObject<Env> {
     // One arrival per person: a second tab of someone already here is not news to the room.
     if (arrived) this.presence.arrived(user);
     await this.armIdleCheck();
-    return new Response(null, { status: 101, webSocket: peer });
+    const headers = new Headers({
+      // No compression: a frame that inflates to megabytes would be inflated before the room could refuse it. An
+      // empty value is the runtime's way to refuse permessage-deflate (workerd's web_socket_compression flag).
+      "Sec-WebSocket-Extensions": "",
+    });
+    if (request.headers.get(HANDOFF_HEADERS.subprotocol) === CHAT_SUBPROTOCOL)
+      headers.set("Sec-WebSocket-Protocol", CHAT_SUBPROTOCOL);
+    return new Response(null, { status: 101, webSocket: peer, headers });
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -171,13 +191,22 @@ export class ChatRoom extends DurableObject<Env> {
     }
     const now = Date.now();
     this.seen(ws, self, now);
+    // Bounded before anything else looks at it: no valid frame is this long, so it is not parsed at all.
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    if (size > CHAT_LIMITS.maxFrameChars) {
+      this.closeFor(ws, TOO_BIG_CLOSE_CODE, `frames are at most ${CHAT_LIMITS.maxFrameChars} characters`);
+      return;
+    }
     if (typeof data !== "string") {
-      send(ws, { type: "error", code: "binary_frame", message: "Send frames as JSON text, not binary." });
+      this.refuseFrame(ws, self, now, {
+        code: "binary_frame",
+        message: "Send frames as JSON text, not binary.",
+      });
       return;
     }
     const parsed = parseClientFrame(data);
     if (!parsed.ok) {
-      send(ws, { type: "error", code: parsed.code, message: parsed.message });
+      this.refuseFrame(ws, self, now, parsed);
       return;
     }
     if (parsed.frame.type === "ping") {
@@ -193,9 +222,36 @@ export class ChatRoom extends DurableObject<Env> {
       });
       return;
     }
-    const result = this.post(self.user, parsed.frame.text);
+    const result = this.publish(self.user, parsed.frame.text);
     if (result.ok) this.limiter.record(self.connectionId, now);
-    else send(ws, { type: "error", code: result.code, message: result.message });
+    else this.refuseFrame(ws, self, now, result);
+  }
+
+  /**
+   * Answers a refused frame with an error frame; the one refused frame too many in a window closes the socket
+   * (1008), so a client cannot make the room parse and refuse without end.
+   */
+  private refuseFrame(ws: WebSocket, self: Connection, now: number, refusal: Refusal): void {
+    if (!this.badFrames.allows(self.connectionId, now)) {
+      this.closeFor(
+        ws,
+        POLICY_CLOSE_CODE,
+        `more than ${CHAT_LIMITS.badFramesPerWindow} refused frames in ${CHAT_LIMITS.rateWindowMs / 1000} s`,
+      );
+      return;
+    }
+    this.badFrames.record(self.connectionId, now);
+    send(ws, { type: "error", code: refusal.code, message: refusal.message });
+  }
+
+  /** Closes a socket the room gives up on, and announces the departure at once (its close event may never come). */
+  private closeFor(ws: WebSocket, code: number, reason: string): void {
+    this.depart(ws);
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closing.
+    }
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -218,7 +274,20 @@ export class ChatRoom extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.idleCheckArmed = false;
     this.closeIdle();
-    if (this.registry.socketCount > 0) await this.armIdleCheck();
+    if (this.registry.socketCount > 0) {
+      await this.armIdleCheck();
+      return;
+    }
+    // Nobody here: the room sleeps until its history expires, and then forgets it.
+    const last = this.hasSchema()
+      ? this.ctx.storage.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM messages").one().at
+      : null;
+    if (last === null || last <= Date.now() - CHAT_LIMITS.historyExpiryMs) {
+      await this.ctx.storage.deleteAll();
+      this.schemaReady = false;
+    } else {
+      await this.ctx.storage.setAlarm(last + CHAT_LIMITS.historyExpiryMs);
+    }
   }
 
   /**
@@ -243,11 +312,32 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Stores a message and sends it to every socket in the room, the sender's included (its copy carries the id and
-   * server time). Used by the WebSocket frames and by `POST /api/rooms/:name/messages` over RPC. It goes out at
-   * once, in this event: pending presence has a timer of its own and never delays a message.
+   * `POST /api/rooms/:name/messages` over RPC: posts as `user`, who must not be someone present in the room unless
+   * `resumeKey` is the key of that person's welcome (as for a second socket), so nobody speaks in a present
+   * person's name.
    */
-  post(user: string, text: string): PostResult {
+  post(user: string, text: string, resumeKey?: string): PostResult {
+    const presentKey = this.registry.resumeKeyOf(user);
+    if (presentKey !== undefined && !sameKey(resumeKey ?? "", presentKey)) {
+      return { ok: false, code: "name_taken", message: nameTakenMessage(user) };
+    }
+    return this.publish(user, text);
+  }
+
+  /**
+   * An operator's post (the scheduler's `chat.post` action, scheduled with the admin token): trusted with any
+   * name, present or not.
+   */
+  postAsOperator(user: string, text: string): PostResult {
+    return this.publish(user, text);
+  }
+
+  /**
+   * Stores a message and sends it to every socket in the room, the sender's included (its copy carries the id and
+   * server time). It goes out at once, in this event: pending presence has a timer of its own and never delays a
+   * message.
+   */
+  private publish(user: string, text: string): PostResult {
     if (!isUserName(user)) return { ok: false, code: "invalid_user", message: `user must be ${USER_RULE}.` };
     const refusal = checkText(text);
     if (refusal) return { ok: false, ...refusal };
@@ -262,6 +352,8 @@ export class ChatRoom extends DurableObject<Env> {
       .one();
     // Ids only grow (AUTOINCREMENT), so the newest `historyKept` messages are exactly those above this bound.
     this.ctx.storage.sql.exec("DELETE FROM messages WHERE id <= ?", row.id - CHAT_LIMITS.historyKept);
+    // The alarm that will expire the history once the room is empty and quiet (see `alarm`).
+    if (!this.idleCheckArmed) this.ctx.waitUntil(this.armIdleCheck());
     const message = toMessage(row);
     this.broadcast({ type: "message", ...message });
     return { ok: true, message };
@@ -290,6 +382,47 @@ export class ChatRoom extends DurableObject<Env> {
       newestFirst.push(message);
     }
     return newestFirst.reverse();
+  }
+
+  /** Why an upgrade is refused by this room's own limits and names, or undefined when it may join. */
+  private admissionRefusal(user: string, client: string, presented: string): Response | undefined {
+    const registry = this.registry;
+    if (registry.socketCount >= CHAT_LIMITS.maxSockets) {
+      return refuse(
+        503,
+        "room_full",
+        `This room already has ${CHAT_LIMITS.maxSockets} connections; try again later.`,
+      );
+    }
+    if (registry.socketsOf(client) >= CHAT_LIMITS.socketsPerClient) {
+      return refuse(
+        429,
+        "too_many_sockets",
+        `One client may hold at most ${CHAT_LIMITS.socketsPerClient} sockets in a room; close one first.`,
+      );
+    }
+    // No silent impersonation: a name in use takes a second socket only with the key its first welcome gave.
+    const presentKey = registry.resumeKeyOf(user);
+    if (presentKey !== undefined && !sameKey(presented, presentKey)) {
+      return refuse(409, "name_taken", nameTakenMessage(user));
+    }
+    return undefined;
+  }
+
+  /** Which of these connection ids are open sockets of this room (asked by ClientSockets, see there). */
+  openConnections(connectionIds: readonly string[]): string[] {
+    return connectionIds.filter((id) => this.registry.has(id));
+  }
+
+  /** Tells the client's count that a socket went; never holds up or fails the room's own event. */
+  private releaseSocket(client: string, connectionId: string): void {
+    this.ctx.waitUntil(
+      clientSocketsOf(this.env, client)
+        .release(connectionId)
+        .catch((error: unknown) =>
+          console.warn(`chat: could not release a socket of ${client}: ${String(error)}`),
+        ),
+    );
   }
 
   /** Who is here: the count, and one page of names in sorted order after `after`. */
@@ -330,7 +463,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** What a socket carries, from its attachment; a socket missing from the cache is put back in it. */
   private connectionOf(ws: WebSocket): Connection | undefined {
     const c = readConnection(ws.deserializeAttachment());
-    if (c && !this.registry.has(c.connectionId) && ws.readyState === WebSocket.OPEN) {
+    if (c && !c.departed && !this.registry.has(c.connectionId) && ws.readyState === WebSocket.OPEN) {
       if (this.registry.add(ws, c)) this.presence.arrived(c.user);
     }
     return c;
@@ -355,11 +488,26 @@ export class ChatRoom extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Forgets a socket that closed or was closed, and announces its person's departure when it was their last. Once
+   * per socket: the attachment is marked, so a close event after the room closed the socket itself is ignored.
+   * A room woken from hibernation by this very close has rebuilt its registry without the closing socket: the
+   * person left if no other socket of theirs is open.
+   */
   private depart(ws: WebSocket): void {
     const c = readConnection(ws.deserializeAttachment());
-    if (!c) return;
+    if (!c || c.departed) return;
+    try {
+      ws.serializeAttachment({ ...c, departed: true });
+    } catch {
+      // A socket already closed takes no attachment; it has no later event either.
+    }
     this.limiter.forget(c.connectionId);
-    if (this.registry.remove(c.connectionId)?.lastOfUser) this.presence.departed(c.user);
+    this.badFrames.forget(c.connectionId);
+    this.releaseSocket(c.client, c.connectionId);
+    const removed = this.registry.remove(c.connectionId);
+    const lastOfUser = removed ? removed.lastOfUser : this.registry.resumeKeyOf(c.user) === undefined;
+    if (lastOfUser) this.presence.departed(c.user);
   }
 }
 
@@ -383,6 +531,10 @@ function sameKey(given: string, expected: string): boolean {
   let diff = 0;
   for (let i = 0; i < expected.length; i++) diff |= given.charCodeAt(i) ^ expected.charCodeAt(i);
   return diff === 0;
+}
+
+function nameTakenMessage(user: string): string {
+  return `Someone named ${user} is in this room. Pick another name, or present the resume key of your own welcome.`;
 }
 
 function send(ws: WebSocket, frame: ServerFrame): void {

@@ -62,6 +62,16 @@ export class Counter extends DurableObject<Env> {
     return 0;
   }
 
+  /**
+   * The Worker version whose code this object runs (its own version-metadata binding). In a split deployment
+   * Cloudflare assigns each object one version, which the Worker's version-override header does not change
+   * (https://developers.cloudflare.com/workers/versions-and-deployments/gradual-deployments/with-durable-objects/):
+   * a promotion step asks objects this to know which code it exercised.
+   */
+  versionId(): string | null {
+    return this.env.CF_VERSION_METADATA?.id ?? null;
+  }
+
   private change(delta: number): Promise<CounterChange> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ delta, resolve, reject });

@@ -79,13 +79,11 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  */
 export class Scheduler extends DurableObject<Env> {
   private readonly store: JobStore;
-  /** Jobs with an attempt in flight in this instance: never started twice, whatever the alarm does meanwhile. */
-  private readonly running = new Set<string>();
   /**
-   * The alarm time this instance last read or set; undefined when unknown. Only this object sets its alarm, so
-   * the cache saves a storage round trip on most writes (scheduling into a busy scheduler rarely moves the alarm).
+   * Jobs with an attempt in flight in this instance (never started twice, whatever the alarm does meanwhile), each
+   * with the time its slot frees at the latest: the attempt's start plus the action deadline.
    */
-  private alarmAt: number | null | undefined;
+  private readonly running = new Map<string, number>();
   /** Whether the tables exist: false until the first job is scheduled. */
   private stored = false;
   /** Set while `alarm()` sleeps: wakes its loop early. */
@@ -94,6 +92,11 @@ export class Scheduler extends DurableObject<Env> {
   private wakePending = false;
   /** True while `alarm()` runs; attempts that outlive it re-arm the alarm themselves. */
   private inAlarm = false;
+  /**
+   * How long one `alarm()` takes new due jobs (ALARM_BUDGET_MS). An instance field only so that an in-runtime
+   * test can shorten it on one object (`runInDurableObject`) instead of waiting out the real budget.
+   */
+  alarmBudgetMs = ALARM_BUDGET_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -229,11 +232,9 @@ export class Scheduler extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    // The runtime has consumed the alarm that fired: forget what was cached.
-    this.alarmAt = undefined;
     if (!this.stored) return;
     this.store.bumpStat("alarm_invocations");
-    const stopTakingAt = Date.now() + ALARM_BUDGET_MS;
+    const stopTakingAt = Date.now() + this.alarmBudgetMs;
     const inFlight = new Set<Promise<void>>();
     const errors: unknown[] = [];
     this.inAlarm = true;
@@ -341,7 +342,7 @@ export class Scheduler extends DurableObject<Env> {
     }
     const attempt = attempts + 1;
     const runId = this.store.beginAttempt(job, attempt, interruptions, now, now + ATTEMPT_LEASE_MS);
-    this.running.add(id);
+    this.running.set(id, now + ACTION_DEADLINE_MS);
     let failure: { message: string; permanent: boolean } | null = null;
     try {
       const runKey = `${job.id}:${job.due_at}`;
@@ -361,7 +362,8 @@ export class Scheduler extends DurableObject<Env> {
       this.settle(job, attempt, failure, finished);
     });
     if (failure) this.log(job, attempt, failure.message);
-    // Past the alarm's budget nobody else re-arms: an attempt that outlived its alarm does it itself.
+    // Its slot is free: past the alarm's budget nobody else re-arms, so an attempt that outlived its alarm does
+    // it itself (a job that waited for the slot is due, and the alarm fires for it at once).
     if (!this.inAlarm) await this.rearm();
   }
 
@@ -392,13 +394,30 @@ export class Scheduler extends DurableObject<Env> {
     else this.store.finish(job.seq, failure ? "failed" : "completed", now);
   }
 
-  /** Points the alarm at the earliest next run, or deletes it when no job is scheduled. */
-  private async rearm(): Promise<void> {
+  /**
+   * When the alarm should next fire, or null when no job is scheduled: the earliest next run, never in the past
+   * (a job already due runs as soon as the alarm can), and while every slot is busy not before a slot can free
+   * (an earlier alarm could start nothing; an attempt that finishes sooner re-arms or wakes the loop itself).
+   */
+  private alarmTarget(now: number): number | null {
     const next = this.store.earliestNextRun();
-    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (next === this.alarmAt) return;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
-    this.alarmAt = next;
+    if (next === null) return null;
+    if (this.running.size >= ALARM_CONCURRENCY) return Math.max(next, Math.min(...this.running.values()));
+    return Math.max(next, now);
+  }
+
+  /**
+   * Points the alarm at `alarmTarget`, or deletes it when no job is scheduled. The stored alarm is read every
+   * time, never remembered: the runtime consumes alarms itself (one that fired, one re-set to the time that fired
+   * from inside its own handler), so a remembered time can claim an alarm that is no longer armed. That is how a
+   * pool full past the budget once wedged the scheduler: the alarm re-armed to a past due time with no free slot,
+   * spun, and every later re-arm believed the remembered time and did nothing.
+   */
+  private async rearm(): Promise<void> {
+    const target = this.alarmTarget(Date.now());
+    const current = await this.ctx.storage.getAlarm();
+    if (target === current) return;
+    if (target === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(target);
   }
 }

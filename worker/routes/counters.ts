@@ -35,6 +35,10 @@ function counterRoutes(resolve: (c: Context<AppEnv>) => { key: Key; stub: Counte
       const { key, stub } = resolve(c);
       return c.json({ ...key, count: await stub.get() });
     })
+    .get("/version", async (c) => {
+      const { key, stub } = resolve(c);
+      return c.json({ ...key, versionId: await stub.versionId() });
+    })
     .delete("/", adminOnly, async (c) => {
       const { key, stub } = resolve(c);
       return c.json({ ...key, count: await stub.reset() });
@@ -78,7 +82,11 @@ export function contract(): RouteContract[] {
   const named = v.object({ name: v.string(), count: int() });
   const withId = v.object({ id: v.string(), count: int() });
   const tag = "counters";
-  const operations = (base: string, params: RouteContract["params"], answer: v.GenericSchema) => {
+  const operations = (
+    base: string,
+    params: RouteContract["params"],
+    answer: typeof named | typeof withId,
+  ) => {
     const ok = { 200: { description: "The counter.", schema: answer } };
     const change = (verb: string): RouteContract => ({
       method: "post",
@@ -91,8 +99,20 @@ export function contract(): RouteContract[] {
       errors: { 409: "`counter_overflow`: the count would leave ±2^53-1; unchanged." },
       rateLimited: true,
     });
+    const version = v.object({ ...answer.entries, versionId: v.nullable(v.string()) });
     return [
       { method: "get", path: base, summary: "Read", tag, params, ok },
+      {
+        method: "get",
+        path: `${base}/version`,
+        summary:
+          "The Worker version this counter's Durable Object runs (null without a version-metadata binding). " +
+          "In a split deployment each object keeps the version Cloudflare assigned it, whatever version the request " +
+          "itself ran: promotion steps use it to tell which code they exercised.",
+        tag,
+        params,
+        ok: { 200: { description: "The counter's key and its object's version.", schema: version } },
+      },
       { method: "delete", path: base, summary: "Reset to 0", tag, params, ok, admin: true },
       change("increment"),
       change("decrement"),

@@ -31,6 +31,7 @@ export function upgrade(room: string, user: string, options: ConnectOptions = {}
       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
       "Sec-WebSocket-Version": "13",
       ...(options.client ? { "cf-connecting-ip": options.client } : {}),
+      ...(options.protocols ? { "Sec-WebSocket-Protocol": options.protocols.join(", ") } : {}),
     },
   });
 }
@@ -45,8 +46,10 @@ export function closeAll(): void {
 export interface ConnectOptions {
   /** Stands for the client's address (the per-client socket cap counts by it); absent = one shared client. */
   readonly client?: string;
-  /** The `resumeKey` of a welcome, to open a second socket under a name in use. */
+  /** The `resumeKey` of a welcome, to open a second socket under a name in use (sent as `?resumeKey=`). */
   readonly resumeKey?: string;
+  /** Subprotocols to offer (`Sec-WebSocket-Protocol`). */
+  readonly protocols?: readonly string[];
 }
 
 export async function connect(room: string, user: string, options: ConnectOptions = {}): Promise<TestSocket> {

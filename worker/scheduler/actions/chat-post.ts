@@ -20,7 +20,7 @@ export const chatPost = defineAction({
     return refusal ? `action.text: ${refusal.message}` : undefined;
   },
   async run(action, { env }) {
-    const result = await stubByName(env, "CHAT_ROOM", action.room).post(action.user, action.text);
+    const result = await stubByName(env, "CHAT_ROOM", action.room).postAsOperator(action.user, action.text);
     if (!result.ok)
       throw new PermanentActionError(`room ${action.room} refused the message (${result.code})`);
   },
