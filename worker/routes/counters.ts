@@ -99,7 +99,9 @@ export function contract(): RouteContract[] {
       errors: { 409: "`counter_overflow`: the count would leave ±2^53-1; unchanged." },
       rateLimited: true,
     });
-    const version = v.object({ ...answer.entries, versionId: v.nullable(v.string()) });
+    // The counter's key (name or id) and the version: the handler answers no count here.
+    const { count: _count, ...key } = answer.entries;
+    const version = v.object({ ...key, versionId: v.nullable(v.string()) });
     return [
       { method: "get", path: base, summary: "Read", tag, params, ok },
       {
