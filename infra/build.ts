@@ -91,8 +91,18 @@ export function esbuildOptions(outDir: string): esbuild.BuildOptions & { metafil
  * (infra/page-assets.ts), as the bytes the worker serves. Paths are relative to the assets directory.
  */
 export async function generateAssets(routesDir?: string): Promise<Map<string, Uint8Array>> {
-  const [document, page] = await Promise.all([buildOpenApiDocument({ routesDir }), pageAssets()]);
+  const [document, page] = await Promise.all([
+    step("OpenAPI generation", buildOpenApiDocument({ routesDir })),
+    step("the page's build", pageAssets()),
+  ]);
   return new Map([[staticAssets.files.openapi, Buffer.from(JSON.stringify(document), "utf8")], ...page]);
+}
+
+/** A build step's failure as a BuildError that names the step. */
+function step<T>(name: string, work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    throw new BuildError(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  });
 }
 
 /**
@@ -140,14 +150,8 @@ export async function buildWorker(
   const started = performance.now();
   const refusal = manifestRefusal(manifest);
   if (refusal) throw new BuildError(refusal);
-  // Two steps, each with its own failure: one catch around both blamed esbuild for a router Node could not load.
-  const assetsStep = options.assets
-    ? Promise.resolve(options.assets)
-    : generateAssets(options.routesDir).catch((error: unknown) => {
-        throw new BuildError(
-          `OpenAPI generation failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      });
+  // Each step fails with its own name: one catch around all of them blamed esbuild for a router Node could not load.
+  const assetsStep = options.assets ? Promise.resolve(options.assets) : generateAssets(options.routesDir);
   const bundleStep = (options.bundle ?? esbuild.build)(esbuildOptions(outDir)).catch(
     async (error: unknown) => {
       const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];

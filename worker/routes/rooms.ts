@@ -63,7 +63,7 @@ const membersQuery = v.object({
   cursor: v.optional(v.pipe(v.string(), v.regex(USER_PATTERN, 'must be the "next" of a previous page'))),
 });
 
-/** `?user=NAME&resumeKey=`: who joins; the key from a welcome takes the name back on another socket. */
+/** `?user=NAME&resumeKey=`: who joins; `resumeKey` (or its subprotocol) takes the name back on another socket. */
 const joinQuery = v.object({
   user: v.pipe(v.string(`must be ${USER_RULE}`), v.regex(USER_PATTERN, `must be ${USER_RULE}`)),
   resumeKey: v.optional(v.string()),
