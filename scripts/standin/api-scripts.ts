@@ -273,14 +273,20 @@ export function deploymentHelpers(ctx: Pick<Context, "state" | "vault" | "redepl
     await ctx.redeploy(script);
     return deployment;
   };
-  const newSecretVersion: Context["newSecretVersion"] = async (script, secrets, source) => {
+  const newSecretVersion: Context["newSecretVersion"] = async (
+    script,
+    secrets,
+    source,
+    deployIt = true,
+    annotations = { "workers/triggered_by": "secret" },
+  ) => {
     const latest = script.versions.at(-1);
     if (!latest)
       throw new CloudflareApiError(400, 10021, `Worker ${script.name} has no version to add a secret to.`);
     // wrangler 4.164 cli.js `VERSION_NOT_DEPLOYED_ERR_CODE` (10215): a secret change deploys a new version built on
     // the latest one, which is refused while the latest version is not the whole live deployment.
     const live = script.deployments[0];
-    if (!live || live.versions.length !== 1 || live.versions[0]?.version_id !== latest.id)
+    if (deployIt && (live?.versions.length !== 1 || live.versions[0]?.version_id !== latest.id))
       throw new CloudflareApiError(
         400,
         VERSION_NOT_DEPLOYED_CODE,
@@ -298,11 +304,12 @@ export function deploymentHelpers(ctx: Pick<Context, "state" | "vault" | "redepl
       number: script.versions.length + 1,
       createdOn: now(),
       source,
-      annotations: { "workers/triggered_by": "secret" },
+      annotations,
       bindings,
       lifecycleEpoch: script.lifecycleEpoch,
     };
     script.versions.push(version);
+    if (!deployIt) return version;
     await deploy(script, [{ version_id: version.id, percentage: 100 }], {
       source,
       annotations: { "workers/triggered_by": "secret" },

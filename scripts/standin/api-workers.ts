@@ -6,6 +6,7 @@ import { workerNotFound } from "./rules.ts";
 import {
   domainUpdate,
   jsonBody,
+  latestVersionPatch,
   parseBody,
   workerCreate,
   workerEdit,
@@ -117,6 +118,26 @@ export function workerRoutes(app: Hono, ctx: Context): void {
         annotations: { "workers/triggered_by": "version_upload_and_deploy" },
         codeUpdateStrategy: undefined,
       });
+    return c.json(success(workerVersionView(script, version)));
+  });
+
+  app.patch("/workers/workers/:id/versions/latest", async (c) => {
+    const script = worker(c.req.param("id"));
+    // wrangler 4.164 cli.js `NO_VERSIONS_ERR_CODE`.
+    if (script.versions.length === 0)
+      throw new CloudflareApiError(400, 10222, `Worker ${script.name} has no version to patch.`);
+    const body = parseBody(latestVersionPatch, await jsonBody(c.req.raw, "version patch"), "version patch");
+    const version = await ctx.newSecretVersion(
+      script,
+      Object.fromEntries(Object.entries(body.env ?? {}).map(([name, value]) => [name, value?.text ?? null])),
+      "wrangler",
+      false,
+      Object.fromEntries(
+        Object.entries({ "workers/triggered_by": "secret", ...body.annotations }).filter(
+          (e): e is [string, string] => e[1] !== undefined,
+        ),
+      ),
+    );
     return c.json(success(workerVersionView(script, version)));
   });
 

@@ -27,6 +27,9 @@ export interface Context {
     /** Name -> new value; null deletes the secret. */
     secrets: Readonly<Record<string, string | null>>,
     source: VersionRecord["source"],
+    /** false: upload the version only (`wrangler versions secret put`). Default true. */
+    deploy?: boolean,
+    annotations?: Readonly<Record<string, string>>,
   ): Promise<VersionRecord>;
   /** Restarts serving of a script on its live deployment (when it is being served). */
   redeploy(script: ScriptRecord): Promise<void>;

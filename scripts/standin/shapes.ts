@@ -411,6 +411,20 @@ export const workerVersionCreate = v.strictObject({
 export type WorkerVersionCreate = v.InferOutput<typeof workerVersionCreate>;
 within<Within<WorkerVersionCreate, Omit<WorkerVersionCreateParams, "account_id" | "deploy">>>();
 
+/**
+ * PATCH …/workers/workers/{id}/versions/latest (`wrangler versions secret put|bulk|delete`, cli.js
+ * `patchLatestWorkerVersionWithSecrets`): a merge patch of the latest version's environment. The SDK (7.3.0) has no
+ * method for it, so this shape is wrangler's, not the SDK's.
+ */
+export const latestVersionPatch = v.strictObject({
+  env: v.optional(
+    v.record(v.string(), v.nullable(v.strictObject({ type: v.literal("secret_text"), text: v.string() }))),
+  ),
+  annotations: v.optional(
+    v.strictObject({ "workers/message": v.optional(v.string()), "workers/tag": v.optional(v.string()) }),
+  ),
+});
+
 // ---------- custom domains (PUT …/workers/domains) ----------
 
 export const domainUpdate = v.strictObject({
