@@ -29,7 +29,7 @@ const liveExports = Object.fromEntries(
 );
 /** ... and its tombstones, whatever they are today (none, or a class deleted or renamed). */
 const tombstoneExports = Object.fromEntries(
-  Object.entries(manifestTombstones).map(([name, t]) => [
+  Object.entries(tombstones).map(([name, t]) => [
     name,
     expect.objectContaining({ type: "durable-object", state: t.state }),
   ]),
