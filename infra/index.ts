@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as manifest from "../worker/manifest.ts";
 import { SECRET_NAMES } from "../worker/platform.ts";
 import { adoptionRefusal } from "./adoption.ts";
-import { buildWorker } from "./build.ts";
+import { BuildError, buildWorker } from "./build.ts";
 import { buildGuardRefusal, HOLD_VERSION_ENV } from "./build-guard.ts";
 import {
   ClassLifecycleError,
@@ -42,7 +42,10 @@ class DeployRefusedError extends pulumi.RunError {
 export default async function main() {
   const config = readStackConfig();
   const exports = refuseOn(() => exportsFromManifest(manifest));
-  const build = await buildWorker();
+  // A build refusal (a lifecycle mistake in the manifest, an unexported class) is one sentence, not a stack trace.
+  const build = await buildWorker().catch((error: unknown) => {
+    throw error instanceof BuildError ? new DeployRefusedError(error.message) : error;
+  });
   const live = await readLiveScript(config.accountId, config.workerName);
   if (live) {
     // A stack the first resource model deployed must be adopted before this program touches it (infra/adoption.ts).
