@@ -152,3 +152,23 @@ describe("deploy workflows and their credentials", () => {
     }
   });
 });
+
+describe("the prod promotion workflow", () => {
+  const promoteJob = jobs.find(({ where }) => where.startsWith("promote-prod.yml"));
+  const stepNamed = (name: string) =>
+    (
+      (promoteJob?.job as { steps?: { name?: string; env?: Record<string, string>; run?: string }[] })
+        ?.steps ?? []
+    ).find((s) => s.name === name);
+
+  it("gives wrangler and Cloudflare's SDK the account id in the promote step", () => {
+    expect(stepNamed("npm run promote")?.env).toHaveProperty("CLOUDFLARE_ACCOUNT_ID");
+  });
+
+  it("hands the policies the classes prod has and the build it serves (stale tombstones, rotations)", () => {
+    const run = stepNamed("Policies before prod (infra/policy, CrossGuard)")?.run ?? "";
+    expect(run).toContain('"provisionedClasses"');
+    expect(run).toContain("pulumi stack output classes --stack prod");
+    expect(run).toContain('"servingBuildId"');
+  });
+});
