@@ -70,7 +70,6 @@ export default defineConfig({
             "test/artifact/**/*.test.ts",
             "test/infra/**/*.test.ts",
             "test/scripts/**/*.test.ts",
-            "test/standin/**/*.test.ts",
           ],
           environment: "node",
           // Files share their process and module graph (Pulumi, ajv's compiled contract, the test helpers) instead
