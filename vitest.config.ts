@@ -66,11 +66,7 @@ export default defineConfig({
         // Node tests: the built bundle over real HTTP/WebSockets, the Pulumi program under mocks, the scripts.
         test: {
           name: "node",
-          include: [
-            "test/artifact/**/*.test.ts",
-            "test/infra/**/*.test.ts",
-            "test/scripts/**/*.test.ts",
-          ],
+          include: ["test/artifact/**/*.test.ts", "test/infra/**/*.test.ts", "test/scripts/**/*.test.ts"],
           environment: "node",
           // Files share their process and module graph (Pulumi, ajv's compiled contract, the test helpers) instead
           // of a fresh fork per file that loads them again (~1 CPU second per file). The one file that mocks a
