@@ -37,10 +37,26 @@ export function upgrade(room: string, user: string, options: ConnectOptions = {}
 }
 
 /** Closes every socket `connect` opened (call from `afterEach`), so no test leaves a peer hanging. */
-export function closeAll(): void {
-  for (const ws of opened.splice(0)) {
-    if (ws.readyState === WebSocket.OPEN) ws.close(1000, "test over");
-  }
+/**
+ * Closes every socket a test opened and waits for the room to answer each close, then a moment more: the room
+ * finishes a departure (its presence frame, the client's socket count in ClientSockets) after the handshake, and work
+ * still running in the runtime when a file's last test ends can outlive the test runner's connection to it.
+ */
+export async function closeAll(): Promise<void> {
+  const closing = opened.splice(0).map(
+    (ws) =>
+      new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        const timer = setTimeout(resolve, 1000);
+        ws.addEventListener("close", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (ws.readyState === WebSocket.OPEN) ws.close(1000, "test over");
+      }),
+  );
+  await Promise.all(closing);
+  await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 export interface ConnectOptions {
