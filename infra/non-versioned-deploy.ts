@@ -69,16 +69,6 @@ async function deployFromProject(inputs: DeployInputs): Promise<string> {
   return versionId as string;
 }
 
-/** Inputs that, when changed, make a new deploy. */
-export const DEPLOY_KEYS = [
-  "accountId",
-  "config",
-  "bundleSha256",
-  "secretsDigest",
-  "tag",
-  "message",
-] as const;
-
 /**
  * The dynamic provider. Every method body stands alone (no captured module values): Pulumi serializes this object
  * with its closures into the `__provider` input, and the host evaluates it in a fresh process.

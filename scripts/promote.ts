@@ -6,6 +6,7 @@ import { buildWorker, ROOT } from "../infra/build.ts";
 import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { cloudflareVersionOps } from "./lib/cloudflare-versions.ts";
 import { runTestGate } from "./lib/gate.ts";
+import { readHealth } from "./lib/health.ts";
 import { promote } from "./lib/promotion.ts";
 import { acquirePromotionLock, PromotionLocked } from "./lib/promotion-lock.ts";
 import { DEFAULT_STEPS, parseSteps } from "./lib/promotion-steps.ts";
@@ -81,11 +82,7 @@ const outcome = await promote(
         onProgress: printSmokeProgress,
       });
     },
-    health: async (url) => {
-      const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`/health answered ${res.status}`);
-      return (await res.json()) as { buildId?: unknown; versionId?: unknown };
-    },
+    health: readHealth,
     sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
     log,
   },

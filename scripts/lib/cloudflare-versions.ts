@@ -66,8 +66,13 @@ function clientFor(env: NodeJS.ProcessEnv): Cloudflare {
 const isNotFound = (error: unknown) =>
   error instanceof APIError && (error.errors ?? []).some((e) => e.code === WORKER_NOT_FOUND);
 
-/** The live Durable Object entries of a version's `exports` as the platform's camel-cased shape. */
-function liveExports(exports: Record<string, unknown> | undefined): Record<string, DurableObjectExport> {
+/**
+ * The Durable Object entries of an `exports` map in the API's (and wrangler's) snake_case, as the platform's
+ * camel-cased shape: a version Cloudflare lists, or a wrangler configuration about to be deployed.
+ */
+export function liveExports(
+  exports: Record<string, unknown> | undefined,
+): Record<string, DurableObjectExport> {
   const live: Record<string, DurableObjectExport> = {};
   for (const [name, raw] of Object.entries(exports ?? {})) {
     const entry = raw as { type?: string; storage?: string; state?: string; transfer_from?: string };

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildWorker } from "../../infra/build.ts";
 import { startStandin } from "../standin/index.ts";
+import { readHealth } from "./health.ts";
 import { promote } from "./promotion.ts";
 import { rollback } from "./rollback.ts";
 import { runSmoke } from "./smoke.ts";
@@ -83,11 +84,7 @@ export async function rehearse(log: (line: string) => void): Promise<RehearsalRe
           objectVersion: options.objectVersion,
           jobDelayMs: 200,
         }),
-      health: async (url: URL) => {
-        const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(10_000) });
-        if (!res.ok) throw new Error(`/health answered ${res.status}`);
-        return (await res.json()) as { buildId?: unknown; versionId?: unknown };
-      },
+      health: readHealth,
       sleep: (ms: number) => new Promise<void>((done) => setTimeout(done, ms)),
       log: indent,
     };

@@ -1,5 +1,5 @@
 import { buildWorker, ROOT } from "../../infra/build.ts";
-import { classSignature, type DurableObjectExport } from "../../infra/class-lifecycle.ts";
+import { classSignature } from "../../infra/class-lifecycle.ts";
 import { versionMessage } from "../../infra/release-record.ts";
 import { localStackSettings } from "../../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../../infra/stack-settings.ts";
@@ -10,7 +10,7 @@ import {
   runWranglerVersionUpload,
 } from "../../infra/wrangler-deploy.ts";
 import type { Standin } from "../standin/index.ts";
-import { cloudflareVersionOps, exportsKeyOf } from "./cloudflare-versions.ts";
+import { cloudflareVersionOps, exportsKeyOf, liveExports } from "./cloudflare-versions.ts";
 import type { StackOps } from "./promotion.ts";
 import { classChange, mainVersion, type VersionOps } from "./versions.ts";
 
@@ -40,24 +40,6 @@ export interface StandinStacks extends StackOps {
   overrideConfig?: ((config: RootRelativeWranglerConfig) => RootRelativeWranglerConfig) | undefined;
   /** A bundle other than dist/index.js for the next `up` (a rehearsal's variant), with its sha256 and build id. */
   overrideBundle?: { readonly main: string; readonly sha256: string; readonly buildId: string } | undefined;
-}
-
-/** A wrangler configuration's Durable Object `exports` in the platform's camel-cased shape. */
-function exportsOfConfig(config: RootRelativeWranglerConfig): Record<string, DurableObjectExport> {
-  const raw = (config as { exports?: Record<string, Record<string, string>> }).exports ?? {};
-  return Object.fromEntries(
-    Object.entries(raw).map(([name, e]) => [
-      name,
-      {
-        type: "durable-object" as const,
-        ...(e.storage ? { storage: e.storage as DurableObjectExport["storage"] } : {}),
-        ...(e.state ? { state: e.state as DurableObjectExport["state"] } : {}),
-        ...(e.renamed_to ? { renamedTo: e.renamed_to } : {}),
-        ...(e.transferred_to ? { transferredTo: e.transferred_to } : {}),
-        ...(e.transfer_from ? { transferFrom: e.transfer_from } : {}),
-      },
-    ]),
-  );
 }
 
 export function standinStacks(standin: Standin, adminTokens: Record<string, string>): StandinStacks {
@@ -103,7 +85,7 @@ export function standinStacks(standin: Standin, adminTokens: Record<string, stri
       if (stacks.overrideConfig) config = stacks.overrideConfig(config);
       const live = await versions.deployment(stack);
       const liveMain = mainVersion(live?.versions);
-      const exports = exportsOfConfig(config);
+      const exports = liveExports((config as { exports?: Record<string, unknown> }).exports);
       const classes = classSignature(exports);
       const exportsKey = exportsKeyOf(exports);
       const liveInfo = liveMain
