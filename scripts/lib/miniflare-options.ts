@@ -95,5 +95,9 @@ export function miniflareWorkerOptions(
     bindings: { ...platformBindings(env), ...platformSecrets(env) },
     // Each limiter is bound to its in-memory stand-in (scripts/lib/local-rate-limit.ts).
     unsafeBindings: localRateLimitBindings(localRateLimits(env)),
+    // The worker never uses the Cache API (test/infra/synth-vs-dev.test.ts fails if worker/ starts to): without
+    // it Miniflare leaves out its cache service, a Durable Object worker that every workerd start compiled, about
+    // 25 ms of each restart in `npm run dev` and of each platform a test starts (docs/performance.md).
+    cacheAPI: false,
   } satisfies Partial<LegacyWorkerOptions>;
 }

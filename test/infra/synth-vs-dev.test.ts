@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { assetsDirectoryOf, BUNDLE_FILE, DEFAULT_OUT_DIR } from "../../infra/build.ts";
+import { assetsDirectoryOf, BUNDLE_FILE, buildWorker, DEFAULT_OUT_DIR } from "../../infra/build.ts";
 import { liveClasses } from "../../infra/class-lifecycle.ts";
 import { environmentForStack, localStackSettings } from "../../infra/stack-environment.ts";
 import { miniflareAssetBindings, miniflareWorkerOptions } from "../../scripts/lib/miniflare-options.ts";
@@ -79,5 +79,19 @@ describe.each(["staging", "prod"])("stack %s: synth and `npm run dev -- --env %s
 
     expect(script.compatibilityDate).toBe(local.compatibilityDate);
     expect(script.compatibilityFlags).toEqual(local.compatibilityFlags);
+  });
+});
+
+// Local runs leave Miniflare's Cache API service out (it made every workerd start slower), which is only the same
+// as Cloudflare while the worker never touches the Cache API. The bundle is what runs, dependencies included.
+describe("the Cache API, left out of local runs", () => {
+  it("is used nowhere in the built bundle", async () => {
+    const build = await buildWorker();
+    expect(miniflareWorkerOptions({ environment: "test", buildId: build.buildId }).cacheAPI).toBe(false);
+    const uses = build.content.match(/\bcaches\b[^;]{0,40}/g) ?? [];
+    expect(
+      uses,
+      "the worker now uses the Cache API: set cacheAPI back to true in scripts/lib/miniflare-options.ts",
+    ).toEqual([]);
   });
 });
