@@ -198,12 +198,13 @@ async function rebuild(): Promise<void> {
   await rebuilding;
   rebuilding = undefined;
 }
-// An editor's save is a few events within a millisecond or two (write, rename); 20 ms gathers them into one build.
+// An editor's save is a few events within a millisecond or two (write, rename); 5 ms gathers them into one build
+// (an event after that only queues one more build), and is all a save waits before its build starts.
 const watcher = watch(path.join(ROOT, "worker"), { recursive: true }, (_event, file) => {
   if (file === null) changedFiles = undefined;
   else changedFiles?.add(path.posix.join("worker", file.split(path.sep).join("/")));
   clearTimeout(timer);
-  timer = setTimeout(() => void rebuild(), 20);
+  timer = setTimeout(() => void rebuild(), 5);
 });
 
 let stopping = false;
