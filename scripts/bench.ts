@@ -6,12 +6,10 @@ import { randomBytes } from "node:crypto";
 import { readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { buildWorker, ROOT } from "../infra/build.ts";
 import type { Benchmark, BenchRow } from "./bench/types.ts";
 import { growthChart } from "./lib/bench-chart.ts";
 import { appendRun, type RecordedRow } from "./lib/bench-results.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
-import { startLocalPlatform } from "./lib/local-platform.ts";
 
 const cli = {
   name: "bench",
@@ -24,6 +22,9 @@ const cli = {
 const { values: args } = parseCli(cli);
 const only = args.only?.split(",").map((s) => s.trim());
 
+// Loaded after the arguments are read: Miniflare takes most of a second to load.
+const { buildWorker, ROOT } = await import("../infra/build.ts");
+const { startLocalPlatform } = await import("./lib/local-platform.ts");
 const dir = path.join(ROOT, "scripts/bench");
 const RESULTS_FILE = path.join(ROOT, "bench/results.json");
 const CHART_FILE = path.join(ROOT, "bench/growth.svg");

@@ -4,13 +4,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync, watch } from "node:fs";
 import path from "node:path";
-import { BuildError, ROOT } from "../infra/build.ts";
-import { environmentForStack, localStackSettings } from "../infra/stack-environment.ts";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
 import { addressInUse, checkStackName, parseCli, usageError } from "./lib/cli.ts";
-import { DevBuilder } from "./lib/dev-build.ts";
-import { localClassesOrExit } from "./lib/local-classes.ts";
-import { startLocalPlatform } from "./lib/local-platform.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
 import { stackRateLimits } from "./lib/stack-rate-limits.ts";
@@ -41,6 +36,13 @@ const port = Number(args.port);
 if (!/^\d+$/.test(args.port) || port > 65535) {
   usageError(cli, `--port must be a whole number from 0 to 65535, got ${JSON.stringify(args.port)}`);
 }
+
+// Loaded after the arguments are read: Miniflare (and esbuild, the stack files' YAML parser) takes a second to load.
+const { BuildError, ROOT } = await import("../infra/build.ts");
+const { environmentForStack, localStackSettings } = await import("../infra/stack-environment.ts");
+const { DevBuilder } = await import("./lib/dev-build.ts");
+const { localClassesOrExit } = await import("./lib/local-classes.ts");
+const { startLocalPlatform } = await import("./lib/local-platform.ts");
 // Each stack's local state is kept apart from plain local runs (and from the other stacks).
 const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
 const stateProblem = stateDirProblem(persistTo);

@@ -3,11 +3,9 @@
 // (or `npx wrangler login`). Ctrl-C stops.
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { ROOT } from "../infra/build.ts";
 import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
 import { tailCommand } from "./lib/logs.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
-import { stackConfigValue, stackOutputs } from "./lib/pulumi-stacks.ts";
 
 const cli = {
   name: "logs",
@@ -35,6 +33,9 @@ try {
 } catch (error) {
   usageError(cli, (error as Error).message);
 }
+// Loaded after the arguments are read: the Pulumi Automation API takes most of a second to load.
+const { ROOT } = await import("../infra/build.ts");
+const { stackConfigValue, stackOutputs } = await import("./lib/pulumi-stacks.ts");
 try {
   const outputs = await stackOutputs(stack);
   if (typeof outputs.scriptName !== "string") {

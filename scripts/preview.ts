@@ -4,8 +4,6 @@
 // CLOUDFLARE_ACCOUNT_ID, WORKERS_DEV_SUBDOMAIN (and CLOUDFLARE_API_TOKEN for the provider); the admin token is a
 // fresh random secret per preview.
 import { randomBytes } from "node:crypto";
-import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import { ROOT } from "../infra/build.ts";
 import { previewStackName } from "../infra/preview-stacks.ts";
 import { parseCli, usageError } from "./lib/cli.ts";
 import { explainPulumiError } from "./lib/pulumi-errors.ts";
@@ -44,6 +42,9 @@ if (action === "up" && (!account || !subdomain)) {
   process.exit(1);
 }
 
+// Loaded after the arguments and settings are read: the Pulumi Automation API takes most of a second to load.
+const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
+const { ROOT } = await import("../infra/build.ts");
 const onOutput = (text: string) => process.stdout.write(text);
 try {
   const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT });

@@ -2,18 +2,11 @@
 // staging runs to prod, proven by its build id and gated by the test suites and smoke checks, as a new prod version
 // that takes traffic step by step. See scripts/lib/promotion.ts for the steps.
 // Admin routes in the smoke checks use ADMIN_TOKEN_<STACK> (e.g. ADMIN_TOKEN_PROD), else the stack's secret.
-import { buildWorker, ROOT } from "../infra/build.ts";
 import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
-import { cloudflareVersionOps } from "./lib/cloudflare-versions.ts";
-import { runTestGate } from "./lib/gate.ts";
 import { readHealth } from "./lib/health.ts";
-import { promote } from "./lib/promotion.ts";
 import { acquirePromotionLock, PromotionLocked } from "./lib/promotion-lock.ts";
 import { DEFAULT_STEPS, parseSteps } from "./lib/promotion-steps.ts";
-import { automationStackOps, stackConfigValue } from "./lib/pulumi-stacks.ts";
-import { runSmoke } from "./lib/smoke.ts";
 import { printSmokeProgress } from "./lib/smoke-output.ts";
-import { defaultAdminTokenSources, resolveAdminToken } from "./lib/smoke-token.ts";
 
 const spec = {
   name: "promote",
@@ -43,6 +36,15 @@ if (!/^\d+(\.\d+)?$/.test(values.wait))
     spec,
     `--wait takes a number of seconds, 0 or more (e.g. --wait 5), got ${JSON.stringify(values.wait)}`,
   );
+
+// Loaded after the arguments are read: Cloudflare's SDK and the Pulumi Automation API take over a second to load.
+const { buildWorker, ROOT } = await import("../infra/build.ts");
+const { cloudflareVersionOps } = await import("./lib/cloudflare-versions.ts");
+const { runTestGate } = await import("./lib/gate.ts");
+const { promote } = await import("./lib/promotion.ts");
+const { automationStackOps, stackConfigValue } = await import("./lib/pulumi-stacks.ts");
+const { runSmoke } = await import("./lib/smoke.ts");
+const { defaultAdminTokenSources, resolveAdminToken } = await import("./lib/smoke-token.ts");
 const log = (line: string) => console.log(line);
 // CI serialises promotions with the workflow's concurrency group; from a terminal, this lock does.
 let release = () => {};

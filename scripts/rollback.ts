@@ -2,9 +2,7 @@
 // default the one before the live one): no build, no upload. Refuses a version from before a Durable Object class
 // change of the live one. See scripts/lib/rollback.ts.
 import { checkStackName, parseCli } from "./lib/cli.ts";
-import { cloudflareVersionOps, VersionsUnavailable } from "./lib/cloudflare-versions.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
-import { stackConfigValue, stackOutputs } from "./lib/pulumi-stacks.ts";
 import { rollback } from "./lib/rollback.ts";
 import { explainWranglerError } from "./lib/wrangler-errors.ts";
 
@@ -20,6 +18,10 @@ const cli = {
 const { positionals, values } = parseCli(cli);
 const stack = checkStackName(cli, positionals[0]!);
 const to = values.to;
+
+// Loaded after the arguments are read: Cloudflare's SDK and the Pulumi Automation API take over a second to load.
+const { cloudflareVersionOps, VersionsUnavailable } = await import("./lib/cloudflare-versions.ts");
+const { stackConfigValue, stackOutputs } = await import("./lib/pulumi-stacks.ts");
 const accountId =
   process.env.CLOUDFLARE_ACCOUNT_ID || (await stackConfigValue(stack, "accountId").catch(() => undefined));
 const outcome = await rollback(

@@ -1,9 +1,6 @@
 // `npm run rotate-token -- <stack>`: a new admin token for a deployed environment (see scripts/lib/rotate-token.ts).
-import { buildWorker } from "../infra/build.ts";
 import { checkStackName, parseCli } from "./lib/cli.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
-import { selectStack, setStackSecret, stackOutputs, upStack } from "./lib/pulumi-stacks.ts";
-import { rotateToken } from "./lib/rotate-token.ts";
 
 const cli = {
   name: "rotate-token",
@@ -18,6 +15,11 @@ const cli = {
 } as const;
 const { positionals } = parseCli(cli);
 const stack = checkStackName(cli, positionals[0]!);
+
+// Loaded after the arguments are read: the Pulumi Automation API takes most of a second to load.
+const { buildWorker } = await import("../infra/build.ts");
+const { selectStack, setStackSecret, stackOutputs, upStack } = await import("./lib/pulumi-stacks.ts");
+const { rotateToken } = await import("./lib/rotate-token.ts");
 const log = (line: string) => console.log(line);
 try {
   // Pulumi must answer for the stack (CLI installed, logged in, the stack exists) before step 1 is announced.

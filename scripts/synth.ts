@@ -5,7 +5,6 @@
 // usage. In a pipe, use `npm run -s synth -- ...` (npm prints its own banner on stdout otherwise) or --out.
 import { writeFileSync } from "node:fs";
 import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
-import { SynthUsageError, synthesize } from "./lib/synth.ts";
 
 const cli = {
   name: "synth",
@@ -35,6 +34,9 @@ for (const pair of parsed.values.config) {
   if (eq <= 0) usageError(cli, `--config takes key=value, got ${JSON.stringify(pair)}`);
   config[pair.slice(0, eq)] = pair.slice(eq + 1);
 }
+
+// Loaded after the arguments are read: Pulumi's runtime takes most of a second to load.
+const { SynthUsageError, synthesize } = await import("./lib/synth.ts");
 
 // Pulumi's runtime logs `info` to stdout when no engine is attached: keep stdout for the JSON alone.
 console.log = (...args: unknown[]) => console.error(...args);

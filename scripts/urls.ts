@@ -1,7 +1,6 @@
 // `npm run urls`: every stack's URL and the build id it reports, read from the stacks' outputs (Pulumi
 // Automation API) and from each URL's /health.
 import { parseCli } from "./lib/cli.ts";
-import { listStacks, stackOutputs } from "./lib/pulumi-stacks.ts";
 
 parseCli({
   name: "urls",
@@ -11,6 +10,8 @@ parseCli({
   options: {},
 });
 
+// Loaded after the arguments are read: the Pulumi Automation API takes most of a second to load.
+const { listStacks, stackOutputs } = await import("./lib/pulumi-stacks.ts");
 try {
   const stacks = await listStacks();
   if (stacks.length === 0)

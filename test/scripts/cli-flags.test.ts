@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../infra/build.ts";
@@ -130,6 +130,43 @@ describe.each(scripts)("npm run %s", (script) => {
     expect(lines[0]).toBe(`npm run ${script}: Unknown option '--bogus'.`);
     expect(lines[1]).toMatch(new RegExp(`^usage: npm run ${script}\\b`));
     expect(stderr).not.toMatch(/TypeError|ERR_PARSE_ARGS|\n\s+at /);
+  });
+});
+
+/**
+ * The packages that take half a second or more to load (Pulumi, Cloudflare's SDK, Miniflare, wrangler): a script
+ * imports them with `await import(...)` after parseCli, so --help and a usage error do not wait for them. Read from
+ * the source, not timed: a static import chain from a script to one of them is what made its --help take a second.
+ */
+const HEAVY_PACKAGES = ["@pulumi/pulumi", "@pulumi/cloudflare", "cloudflare", "miniflare", "wrangler"];
+/** `import ... from "x"`, `import "x"`, `export ... from "x"`; `import type` and `export type` are erased. */
+const STATIC_IMPORT = /^(?:import|export)\s+(type\s+)?(?:[^;"']*?\s+from\s+)?["']([^"']+)["']/gm;
+/** The heavy packages a module's static imports reach, each with the chain of files that reaches it. */
+function heavyImports(file: string, chain: string[] = [], seen = new Set<string>()): Map<string, string> {
+  const found = new Map<string, string>();
+  if (seen.has(file)) return found;
+  seen.add(file);
+  const here = [...chain, path.relative(ROOT, file)];
+  for (const [, typeOnly, specifier = ""] of readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
+    if (typeOnly) continue;
+    if (specifier.startsWith(".")) {
+      for (const [name, via] of heavyImports(path.resolve(path.dirname(file), specifier), here, seen))
+        if (!found.has(name)) found.set(name, via);
+    } else {
+      const name = specifier
+        .split("/")
+        .slice(0, specifier.startsWith("@") ? 2 : 1)
+        .join("/");
+      if (HEAVY_PACKAGES.includes(name) && !found.has(name)) found.set(name, here.join(" > "));
+    }
+  }
+  return found;
+}
+
+describe("scripts read their arguments before loading Pulumi, Cloudflare's SDK, Miniflare or wrangler", () => {
+  it.each(scripts)("npm run %s imports none of them statically", (script) => {
+    const found = heavyImports(path.join(ROOT, "scripts", `${script}.ts`));
+    expect([...found].map(([name, via]) => `${name} (${via})`)).toEqual([]);
   });
 });
 
