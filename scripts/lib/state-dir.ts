@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -9,7 +9,7 @@ import path from "node:path";
 export function stateDirProblem(dir: string): string | undefined {
   const shown = path.relative(process.cwd(), dir) || ".";
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectories(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST" || code === "ENOTDIR")
@@ -27,4 +27,18 @@ export function stateDirProblem(dir: string): string | undefined {
     return `the directory ${shown} is not writable (${code ?? String(error)}); give --persist-to a directory you can write to`;
   }
   return undefined;
+}
+
+/**
+ * `mkdir -p`, one directory at a time from the nearest one that exists. Node's `mkdirSync(dir, { recursive: true })`
+ * never returns for a path under a directory that refuses new entries with ENOENT (`/proc/nope`: Node 20-24 retry
+ * it forever at full CPU), which made `npm run dev -- --persist-to /proc/nope` hang instead of answering.
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !existsSync(at); at = path.dirname(at)) {
+    missing.unshift(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const each of missing) mkdirSync(each);
 }

@@ -24,6 +24,25 @@ describe("npm run dev --persist-to a place that cannot hold state", () => {
     expect(stderr).not.toMatch(/ENOTDIR|\n\s+at /);
   });
 
+  // Node's recursive mkdir spins forever on such a path; a spawned dev process shows the hang as a timeout.
+  it.runIf(process.platform === "linux")(
+    "a directory the system refuses to create (/proc/nope): one line, exit 2, no hang",
+    async () => {
+      const { code, stderr } = await runScript(
+        "scripts/dev.ts",
+        ["--persist-to", "/proc/nope"],
+        process.env,
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      expect(code).toBe(2);
+      expect(stderr.trimEnd().split("\n")).toEqual([
+        expect.stringMatching(/cannot create the directory .*nope \(ENOENT\); give --persist-to a directory/),
+      ]);
+    },
+  );
+
   it("a directory inside a file, and a read-only directory, are named too", async () => {
     const base = await scratch();
     const file = path.join(base, "plain");

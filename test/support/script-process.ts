@@ -14,12 +14,20 @@ export function runScript(
   file: string,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = process.env,
+  /** Kill the script after this long (it then counts as exit 1): for a test whose failure would be a hang. */
+  options: { readonly timeoutMs?: number } = {},
 ): Promise<ScriptRun> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [file, ...args],
-      { cwd: ROOT, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        ...(options.timeoutMs ? { timeout: options.timeoutMs, killSignal: "SIGKILL" as const } : {}),
+      },
       (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
