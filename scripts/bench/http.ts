@@ -8,7 +8,8 @@ const CONNECTIONS = 50;
 const SECONDS = 2;
 /** Rounds of every target, each round side by side, so a burst of load from elsewhere hits one round, not a route. */
 const ROUNDS = 5;
-const INCREMENT_GOAL = 0.6;
+/** The write path's goal against `/health` (it was 0.6 until that was met; the next goal is 0.8). */
+const INCREMENT_GOAL = 0.8;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
