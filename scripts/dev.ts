@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, watch } from "node:fs";
 import path from "node:path";
 import { formatConfigProblems, type StackSettings } from "../infra/stack-settings.ts";
-import { addressInUse, checkStackName, parseCli, usageError } from "./lib/cli.ts";
+import { addressInUse, checkStackName, parseCli, ROOT, usageError } from "./lib/cli.ts";
 import { persistAdminToken, readLocalSecrets, withAdminToken } from "./lib/local-secrets.ts";
 import type { LocalEnvironment } from "./lib/miniflare-options.ts";
 import { stackRateLimits } from "./lib/stack-rate-limits.ts";
@@ -37,12 +37,6 @@ if (!/^\d+$/.test(args.port) || port > 65535) {
   usageError(cli, `--port must be a whole number from 0 to 65535, got ${JSON.stringify(args.port)}`);
 }
 
-// Loaded after the arguments are read: Miniflare (and esbuild, the stack files' YAML parser) takes a second to load.
-const { BuildError, ROOT } = await import("../infra/build.ts");
-const { environmentForStack, localStackSettings } = await import("../infra/stack-environment.ts");
-const { DevBuilder } = await import("./lib/dev-build.ts");
-const { localClassesOrExit } = await import("./lib/local-classes.ts");
-const { startLocalPlatform } = await import("./lib/local-platform.ts");
 // Each stack's local state is kept apart from plain local runs (and from the other stacks).
 const persistTo = path.resolve(ROOT, args["persist-to"] ?? localStateDir(args.env));
 const stateProblem = stateDirProblem(persistTo);
@@ -59,6 +53,13 @@ if (taken) {
   );
   process.exit(1);
 }
+// Loaded after the arguments and the two checks above: Miniflare (and esbuild, the stack files' YAML parser) takes
+// a second to load.
+const { BuildError } = await import("../infra/build.ts");
+const { environmentForStack, localStackSettings } = await import("../infra/stack-environment.ts");
+const { DevBuilder } = await import("./lib/dev-build.ts");
+const { localClassesOrExit } = await import("./lib/local-classes.ts");
+const { startLocalPlatform } = await import("./lib/local-platform.ts");
 // The local platform is never open: without ADMIN_TOKEN in the environment or .dev.vars, one is generated and
 // kept in .dev.vars, so a token exported in another shell stays valid across restarts.
 const { secrets, generatedAdminToken } = withAdminToken(readLocalSecrets(ROOT));
