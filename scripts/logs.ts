@@ -3,7 +3,7 @@
 // (or `npx wrangler login`). Ctrl-C stops.
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { checkStackName, parseCli, usageError } from "./lib/cli.ts";
+import { checkStackName, parseCli, ROOT, usageError } from "./lib/cli.ts";
 import { tailCommand } from "./lib/logs.ts";
 import { PulumiProblem } from "./lib/pulumi-errors.ts";
 
@@ -34,7 +34,6 @@ try {
   usageError(cli, (error as Error).message);
 }
 // Loaded after the arguments are read: the Pulumi Automation API takes most of a second to load.
-const { ROOT } = await import("../infra/build.ts");
 const { stackConfigValue, stackOutputs } = await import("./lib/pulumi-stacks.ts");
 try {
   const outputs = await stackOutputs(stack);

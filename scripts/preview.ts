@@ -5,7 +5,7 @@
 // fresh random secret per preview.
 import { randomBytes } from "node:crypto";
 import { previewStackName } from "../infra/preview-stacks.ts";
-import { parseCli, usageError } from "./lib/cli.ts";
+import { parseCli, ROOT, usageError } from "./lib/cli.ts";
 import { explainPulumiError } from "./lib/pulumi-errors.ts";
 
 const cli = {
@@ -44,7 +44,6 @@ if (action === "up" && (!account || !subdomain)) {
 
 // Loaded after the arguments and settings are read: the Pulumi Automation API takes most of a second to load.
 const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
-const { ROOT } = await import("../infra/build.ts");
 const onOutput = (text: string) => process.stdout.write(text);
 try {
   const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT });

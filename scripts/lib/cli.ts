@@ -5,7 +5,6 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { isPreviewStack } from "../../infra/preview-stacks.ts";
 
 /** The repository (infra/build.ts has the same; not imported here, so --help never waits for esbuild to load). */
-/** The repository (the same directory as infra/build.ts `ROOT`, without loading esbuild to know it). */
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
